@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Build the project's virtual environment from scratch (idempotent): the package with every
+# backend and the test tools, plus kubernetes.core taken out of the pinned ansible bundle
+# (Galaxy is unreachable). Everything it installs is pinned in pyproject.toml.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PY=${PYTHON:-python3}
+
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+fi
+stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e ".[mysql,amqp,ansible,test]"
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+fi
+"$VENV/bin/python" scripts/install_collections.py "$VENV/collections"

@@ -1,0 +1,170 @@
+"""Connections and transactions on either engine, with retry on lock conflicts.
+
+Use :meth:`Database.transaction` for a write (or consistent read) unit of work; the whole
+unit is re-run when the engine reports a deadlock or a dropped connection before commit,
+so a unit must only touch the database (no side effects outside it).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+
+from ..errors import DatabaseError
+from ..settings import Settings
+from .dialects import dialect_for
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Tx:
+    """A cursor-like handle on one open transaction."""
+
+    def __init__(self, conn: Any, dialect: Any):
+        self.conn = conn
+        self.dialect = dialect
+        self.lastrowid: int | None = None
+
+    def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(self.dialect.sql(sql), tuple(params))
+        return cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the affected row count (lastrowid kept on self)."""
+        cur = self._cursor(sql, params)
+        self.lastrowid = cur.lastrowid
+        return cur.rowcount
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> int:
+        cur = self.conn.cursor()
+        cur.executemany(self.dialect.sql(sql), [tuple(p) for p in seq])
+        return cur.rowcount
+
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.execute(sql, params)
+        assert self.lastrowid is not None
+        return int(self.lastrowid)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self._cursor(sql, params)
+        if cur.description is None:
+            return []
+        fetched = cur.fetchall()
+        if fetched and isinstance(fetched[0], dict):
+            return list(fetched)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in fetched]
+
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows as plain tuples: the fast path for large reports and bulk reads."""
+        cur = self._cursor(sql, params)
+        fetched = cur.fetchall()
+        if fetched and isinstance(fetched[0], dict):
+            return [tuple(r.values()) for r in fetched]
+        return [tuple(r) for r in fetched]
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self.tuples(sql, params)
+        return rows[0][0] if rows else None
+
+
+class Database:
+    """A lazily opened connection to the task database described by ``settings``."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.dialect = dialect_for(settings)
+        self.engine = self.dialect.name
+        self._conn: Any = None
+
+    # -- connection -------------------------------------------------------------------
+    @property
+    def conn(self) -> Any:
+        if self._conn is None:
+            self._conn = self.dialect.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection is fine
+                pass
+            self._conn = None
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- transactions -----------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One unit of work, committed at the end of the block, rolled back on error."""
+        conn = self.conn
+        try:
+            self.dialect.begin(conn)
+        except self.dialect.driver_errors as exc:
+            self._reset_if_disconnected(exc)
+            raise self._wrap(exc) from None
+        tx = Tx(conn, self.dialect)
+        try:
+            yield tx
+            conn.commit() if self.engine == "mysql" else conn.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                conn.rollback() if self.engine == "mysql" else conn.execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - the connection may already be gone
+                self.close()
+            if isinstance(exc, self.dialect.driver_errors):
+                self._reset_if_disconnected(exc)
+                if not (self.dialect.is_retryable(exc) or self.dialect.is_disconnect(exc)):
+                    raise self._wrap(exc) from None
+            raise
+
+    def run(self, unit: Callable[[Tx], T], attempts: int = 8) -> T:
+        """Run ``unit(tx)`` in a transaction, re-running it on deadlock or lost connection."""
+        delay = 0.05
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction() as tx:
+                    return unit(tx)
+            except self.dialect.driver_errors as exc:
+                if attempt == attempts:
+                    raise self._wrap(exc) from None
+                log.debug("retrying transaction after %s", exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")
+
+    def read(self, unit: Callable[[Tx], T]) -> T:
+        """A read-only unit (reports): same retry rules, no write lock on SQLite."""
+        if self.engine != "sqlite":
+            return self.run(unit)
+        conn = self.conn
+        conn.execute("BEGIN")
+        try:
+            return unit(Tx(conn, self.dialect))
+        except sqlite3.Error as exc:
+            raise self._wrap(exc) from None
+        finally:
+            conn.execute("ROLLBACK")
+
+    # -- helpers ----------------------------------------------------------------------
+    def _reset_if_disconnected(self, exc: BaseException) -> None:
+        if self.dialect.is_disconnect(exc):
+            self.close()
+
+    def _wrap(self, exc: BaseException) -> DatabaseError:
+        detail = exc.args[-1] if exc.args else exc
+        return DatabaseError(f"{self.dialect.describe()}: {detail}")
+
+
+def connect(settings: Settings) -> Database:
+    return Database(settings)

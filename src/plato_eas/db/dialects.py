@@ -1,0 +1,169 @@
+"""Everything that differs between SQLite and MySQL/MariaDB, and nothing else.
+
+A dialect opens connections, translates the project's ``?`` placeholders, supplies the few
+DDL fragments that differ, starts write transactions, serialises scheduler passes, and says
+which driver errors mean "try the transaction again".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import DatabaseError
+from ..settings import Settings
+
+
+class SqliteDialect:
+    name = "sqlite"
+    autoincrement = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    table_options = ""
+    insert_ignore = "INSERT OR IGNORE"
+    # Partial index: only queued attempts are ever scanned by a claim.
+    queued_index = (
+        "CREATE INDEX IF NOT EXISTS eas_attempt_queued ON eas_scheduling_attempt "
+        "(schedulingAttemptId) WHERE isQueued = 1"
+    )
+    running_index = (
+        "CREATE INDEX IF NOT EXISTS eas_attempt_running ON eas_scheduling_attempt "
+        "(latestHeartbeat) WHERE isRunning = 1"
+    )
+
+    def __init__(self, settings: Settings):
+        self.path = Path(settings.db_path)
+
+    def describe(self) -> str:
+        return f"sqlite:{self.path}"
+
+    def connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=60000")
+        except (sqlite3.Error, OSError) as exc:
+            raise DatabaseError(f"cannot open SQLite database {self.path}: {exc}") from None
+        return conn
+
+    @staticmethod
+    def sql(statement: str) -> str:
+        return statement
+
+    @staticmethod
+    def begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front: no deadlock-prone read->write upgrade,
+        # and concurrent writers (schedulers, claimers) are serialised by SQLite itself.
+        conn.execute("BEGIN IMMEDIATE")
+
+    @staticmethod
+    def lock_scheduler(tx: Any) -> None:
+        """BEGIN IMMEDIATE already holds the database's single write lock."""
+
+    @staticmethod
+    def is_retryable(exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+    @staticmethod
+    def is_disconnect(exc: BaseException) -> bool:
+        return False
+
+    driver_errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+
+    @staticmethod
+    def table_names(tx: Any) -> list[str]:
+        rows = tx.rows("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return [r["name"] for r in rows if not r["name"].startswith("sqlite_")]
+
+
+class MysqlDialect:
+    name = "mysql"
+    autoincrement = "INTEGER PRIMARY KEY AUTO_INCREMENT"
+    table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    insert_ignore = "INSERT IGNORE"
+    queued_index = (
+        "CREATE INDEX eas_attempt_queued ON eas_scheduling_attempt "
+        "(isQueued, schedulingAttemptId)"
+    )
+    running_index = (
+        "CREATE INDEX eas_attempt_running ON eas_scheduling_attempt (isRunning, latestHeartbeat)"
+    )
+    # Lost connection / server gone away / server shutdown in progress.
+    DISCONNECT_CODES = {2003, 2006, 2013, 2055, 1053, 4031}
+    # Deadlock, lock wait timeout.
+    RETRY_CODES = {1213, 1205}
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        try:
+            import pymysql  # noqa: F401  (optional backend)
+        except ImportError:
+            raise DatabaseError(
+                "db_engine mysql needs the PyMySQL package (pip install 'plato-eas[mysql]')"
+            ) from None
+        import pymysql
+
+        self.driver = pymysql
+        self.driver_errors = (pymysql.Error,)
+
+    def describe(self) -> str:
+        s = self.settings
+        return f"mysql://{s.db_user}@{s.db_host}:{s.db_port}/{s.db_name}"
+
+    def connect(self, attempts: int = 5, backoff: float = 0.5) -> Any:
+        s = self.settings
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.driver.connect(
+                    host=s.db_host, port=int(s.db_port), user=s.db_user, password=s.db_password,
+                    database=s.db_name, charset="utf8mb4", autocommit=True,
+                    connect_timeout=10, cursorclass=self.driver.cursors.DictCursor,
+                )
+            except self.driver.err.OperationalError as exc:
+                code = exc.args[0] if exc.args else None
+                if code in (1045, 1044, 1049) or attempt == attempts:
+                    raise DatabaseError(
+                        f"cannot connect to {self.describe()}: {exc.args[-1]}"
+                    ) from None
+                time.sleep(backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def sql(statement: str) -> str:
+        # pymysql uses %s placeholders and %-formatting.
+        return statement.replace("%", "%%").replace("?", "%s")
+
+    @staticmethod
+    def begin(conn: Any) -> None:
+        conn.begin()
+
+    @staticmethod
+    def lock_scheduler(tx: Any) -> None:
+        """Serialise scheduler passes: a row lock on the scheduler's config row."""
+        tx.rows("SELECT configValue FROM eas_config WHERE configKey = 'scheduler_lock' FOR UPDATE")
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        return (isinstance(exc, self.driver.err.OperationalError)
+                and bool(exc.args) and exc.args[0] in self.RETRY_CODES)
+
+    def is_disconnect(self, exc: BaseException) -> bool:
+        if isinstance(exc, self.driver.err.InterfaceError):
+            return True
+        return (isinstance(exc, self.driver.err.OperationalError)
+                and bool(exc.args) and exc.args[0] in self.DISCONNECT_CODES)
+
+    @staticmethod
+    def table_names(tx: Any) -> list[str]:
+        rows = tx.rows(
+            "SELECT table_name AS name FROM information_schema.tables "
+            "WHERE table_schema = DATABASE()"
+        )
+        return [r["name"] for r in rows]
+
+
+def dialect_for(settings: Settings) -> SqliteDialect | MysqlDialect:
+    return SqliteDialect(settings) if settings.db_engine == "sqlite" else MysqlDialect(settings)

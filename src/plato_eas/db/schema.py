@@ -1,0 +1,290 @@
+"""The task-database schema (SPEC §3.1): the prototype's tables and camelCase columns, exactly,
+plus our additions (indexes, ``eas_schema_version``, ``eas_config``).
+
+Schema changes after the first release are appended to ``MIGRATIONS``; ``SCHEMA_VERSION`` is
+the number of the last one. A database stamped with a higher version was written by a newer
+release and is refused.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import SchemaError
+from .database import Database, Tx
+
+SCHEMA_VERSION = 1
+
+# {pk} and {opts} are filled in by the dialect; everything else is common SQL.
+TABLES: list[tuple[str, str]] = [
+    ("eas_worker_containers", """(
+    containerId   {pk},
+    containerName VARCHAR(64) NOT NULL UNIQUE,
+    requestedCpus REAL,
+    requestedGpus INTEGER,
+    requestedRam  REAL,
+    assignedCpus  REAL,
+    assignedGpus  INTEGER,
+    assignedRam   REAL
+)"""),
+    ("eas_task_types", """(
+    taskTypeId   {pk},
+    taskTypeName VARCHAR(64) NOT NULL UNIQUE
+)"""),
+    ("eas_task_containers", """(
+    taskTypeId  INTEGER NOT NULL,
+    containerId INTEGER NOT NULL,
+    UNIQUE (taskTypeId, containerId),
+    FOREIGN KEY (taskTypeId) REFERENCES eas_task_types (taskTypeId) ON DELETE CASCADE,
+    FOREIGN KEY (containerId) REFERENCES eas_worker_containers (containerId) ON DELETE CASCADE
+)"""),
+    ("eas_task", """(
+    taskId            {pk},
+    parentTask        INTEGER,
+    createdTime       REAL,
+    isFullyConfigured BOOLEAN NOT NULL DEFAULT FALSE,
+    taskTypeId        INTEGER NOT NULL,
+    jobName           VARCHAR(256),
+    taskName          VARCHAR(256),
+    workingDirectory  VARCHAR(1024) NOT NULL,
+    FOREIGN KEY (parentTask) REFERENCES eas_task (taskId) ON DELETE CASCADE,
+    FOREIGN KEY (taskTypeId) REFERENCES eas_task_types (taskTypeId) ON DELETE CASCADE
+)"""),
+    ("eas_worker_host", """(
+    hostId   {pk},
+    hostname VARCHAR(256) DEFAULT NULL
+)"""),
+    ("eas_scheduling_attempt", """(
+    schedulingAttemptId   {pk},
+    taskId                INTEGER NOT NULL,
+    queuedTime            REAL DEFAULT NULL,
+    isQueued              BOOLEAN DEFAULT FALSE,
+    isRunning             BOOLEAN DEFAULT FALSE,
+    isFinished            BOOLEAN DEFAULT FALSE,
+    hostId                INTEGER DEFAULT NULL,
+    startTime             REAL DEFAULT NULL,
+    latestHeartbeat       REAL DEFAULT NULL,
+    endTime               REAL DEFAULT NULL,
+    allProductsPassedQc   BOOLEAN DEFAULT NULL,
+    errorFail             BOOLEAN NOT NULL DEFAULT FALSE,
+    errorText             TEXT DEFAULT NULL,
+    runTimeWallClock      REAL DEFAULT NULL,
+    runTimeCpu            REAL DEFAULT NULL,
+    runTimeCpuIncChildren REAL DEFAULT NULL,
+    FOREIGN KEY (taskId) REFERENCES eas_task (taskId) ON DELETE CASCADE,
+    FOREIGN KEY (hostId) REFERENCES eas_worker_host (hostId) ON DELETE CASCADE
+)"""),
+    ("eas_log_messages", """(
+    generatedByTaskExecution INTEGER,
+    timestamp                REAL NOT NULL,
+    severity                 INTEGER NOT NULL,
+    message                  TEXT,
+    FOREIGN KEY (generatedByTaskExecution)
+        REFERENCES eas_scheduling_attempt (schedulingAttemptId) ON DELETE CASCADE
+)"""),
+    ("eas_semantic_type", """(
+    semanticTypeId {pk},
+    name           VARCHAR(256) NOT NULL UNIQUE
+)"""),
+    ("eas_product", """(
+    productId     {pk},
+    generatorTask INTEGER NOT NULL,
+    plannedTime   REAL,
+    directoryName VARCHAR(512) NOT NULL,
+    filename      VARCHAR(256) NOT NULL,
+    semanticType  INTEGER NOT NULL,
+    mimeType      VARCHAR(64),
+    UNIQUE (directoryName, filename),
+    UNIQUE (generatorTask, semanticType),
+    FOREIGN KEY (generatorTask) REFERENCES eas_task (taskId) ON DELETE CASCADE,
+    FOREIGN KEY (semanticType) REFERENCES eas_semantic_type (semanticTypeId) ON DELETE CASCADE
+)"""),
+    ("eas_product_version", """(
+    productVersionId         {pk},
+    productId                INTEGER NOT NULL,
+    generatedByTaskExecution INTEGER NOT NULL,
+    repositoryId             VARCHAR(64) NOT NULL UNIQUE,
+    createdTime              REAL,
+    modifiedTime             REAL,
+    fileMD5                  VARCHAR(32),
+    fileSize                 INTEGER,
+    passedQc                 BOOLEAN,
+    UNIQUE (productId, generatedByTaskExecution),
+    FOREIGN KEY (productId) REFERENCES eas_product (productId) ON DELETE CASCADE,
+    FOREIGN KEY (generatedByTaskExecution)
+        REFERENCES eas_scheduling_attempt (schedulingAttemptId) ON DELETE CASCADE
+)"""),
+    ("eas_metadata_keys", """(
+    keyId {pk},
+    name  VARCHAR(64) NOT NULL UNIQUE
+)"""),
+    ("eas_metadata_item", """(
+    taskId              INTEGER,
+    schedulingAttemptId INTEGER,
+    productId           INTEGER,
+    productVersionId    INTEGER,
+    setAtTime           REAL,
+    metadataKey         INTEGER,
+    valueFloat          REAL,
+    valueString         TEXT,
+    UNIQUE (taskId, metadataKey),
+    UNIQUE (schedulingAttemptId, metadataKey),
+    UNIQUE (productId, metadataKey),
+    UNIQUE (productVersionId, metadataKey),
+    FOREIGN KEY (taskId) REFERENCES eas_task (taskId) ON DELETE CASCADE,
+    FOREIGN KEY (schedulingAttemptId)
+        REFERENCES eas_scheduling_attempt (schedulingAttemptId) ON DELETE CASCADE,
+    FOREIGN KEY (productId) REFERENCES eas_product (productId) ON DELETE CASCADE,
+    FOREIGN KEY (productVersionId)
+        REFERENCES eas_product_version (productVersionId) ON DELETE CASCADE,
+    FOREIGN KEY (metadataKey) REFERENCES eas_metadata_keys (keyId) ON DELETE CASCADE
+)"""),
+    ("eas_task_input", """(
+    taskId       INTEGER NOT NULL,
+    inputId      INTEGER NOT NULL,
+    semanticType INTEGER NOT NULL,
+    UNIQUE (taskId, semanticType),
+    FOREIGN KEY (taskId) REFERENCES eas_task (taskId) ON DELETE CASCADE,
+    FOREIGN KEY (inputId) REFERENCES eas_product (productId) ON DELETE CASCADE,
+    FOREIGN KEY (semanticType) REFERENCES eas_semantic_type (semanticTypeId) ON DELETE CASCADE
+)"""),
+    ("eas_task_metadata_input", """(
+    taskId  INTEGER NOT NULL,
+    inputId INTEGER NOT NULL,
+    UNIQUE (taskId, inputId),
+    FOREIGN KEY (taskId) REFERENCES eas_task (taskId) ON DELETE CASCADE,
+    FOREIGN KEY (inputId) REFERENCES eas_task (taskId) ON DELETE CASCADE
+)"""),
+    # Our additions.
+    ("eas_schema_version", """(
+    version     INTEGER NOT NULL,
+    appliedTime REAL NOT NULL,
+    description VARCHAR(256)
+)"""),
+    ("eas_config", """(
+    configKey   VARCHAR(64) NOT NULL PRIMARY KEY,
+    configValue TEXT
+)"""),
+]
+
+INDEXES = [
+    "CREATE INDEX eas_task_parent ON eas_task (parentTask)",
+    "CREATE INDEX eas_task_job ON eas_task (jobName)",
+    "CREATE INDEX eas_task_type ON eas_task (taskTypeId)",
+    "CREATE INDEX eas_attempt_task ON eas_scheduling_attempt (taskId)",
+    "CREATE INDEX eas_log_1 ON eas_log_messages (severity, generatedByTaskExecution, timestamp)",
+    "CREATE INDEX eas_log_3 ON eas_log_messages (generatedByTaskExecution, timestamp)",
+    "CREATE INDEX eas_task_input_by_input ON eas_task_input (inputId)",
+    "CREATE INDEX eas_task_metadata_input_by_input ON eas_task_metadata_input (inputId)",
+    "CREATE INDEX eas_metadata_item_key ON eas_metadata_item (metadataKey)",
+]
+
+TABLE_NAMES = [name for name, _ in TABLES]
+PROTOTYPE_TABLES = TABLE_NAMES[: TABLE_NAMES.index("eas_schema_version")]
+
+# version -> list of statements; applied in order by migrate(). Version 1 is the base schema.
+MIGRATIONS: dict[int, list[str]] = {}
+
+
+def existing_tables(tx: Tx) -> list[str]:
+    return sorted(t for t in tx.dialect.table_names(tx) if t in TABLE_NAMES)
+
+
+def schema_version(tx: Tx) -> int | None:
+    """Version stamped in the database; 0 for a prototype database (tables, no stamp)."""
+    tables = existing_tables(tx)
+    if not tables:
+        return None
+    if "eas_schema_version" not in tables:
+        return 0
+    return tx.scalar("SELECT MAX(version) FROM eas_schema_version") or 0
+
+
+def check_version(tx: Tx) -> int:
+    version = schema_version(tx)
+    if version is None:
+        raise SchemaError("the task database has no schema: run plato.eas.schema (or eas init)")
+    if version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the task database has schema version {version}, newer than this release "
+            f"supports ({SCHEMA_VERSION}); upgrade plato_eas"
+        )
+    return version
+
+
+def plan_create(tx: Tx) -> list[str]:
+    """Tables that `create` would add (empty when the schema is complete and current)."""
+    version = schema_version(tx)
+    if version is not None and version > SCHEMA_VERSION:
+        check_version(tx)
+    present = set(existing_tables(tx))
+    return [name for name in TABLE_NAMES if name not in present]
+
+
+def create(db: Database) -> dict:
+    """Create missing tables and indexes, apply migrations; returns what was done."""
+
+    def unit(tx: Tx) -> dict:
+        missing = plan_create(tx)
+        d = tx.dialect
+        for name, body in TABLES:
+            if name in missing:
+                tx.execute(f"CREATE TABLE {name} " + body.format(pk=d.autoincrement)
+                           + d.table_options)
+        if missing:
+            for stmt in INDEXES + [d.queued_index, d.running_index]:
+                _create_index(tx, stmt)
+        migrated = _migrate(tx)
+        if missing or migrated:
+            tx.execute(
+                "INSERT INTO eas_schema_version (version, appliedTime, description) "
+                "VALUES (?, ?, ?)",
+                (SCHEMA_VERSION, time.time(), "created" if missing else "migrated"),
+            )
+        tx.execute(f"{d.insert_ignore} INTO eas_config (configKey, configValue) VALUES (?, ?)",
+                   ("scheduler_lock", ""))
+        return {"created_tables": missing, "migrations": migrated}
+
+    return db.run(unit, attempts=1) if db.engine == "mysql" else db.run(unit)
+
+
+def _create_index(tx: Tx, stmt: str) -> None:
+    if tx.dialect.name == "sqlite":
+        stmt = stmt.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1).replace(
+            "IF NOT EXISTS IF NOT EXISTS", "IF NOT EXISTS")
+        tx.execute(stmt)
+        return
+    name = stmt.split()[2]
+    table = stmt.split(" ON ")[1].split()[0]
+    exists = tx.scalar(
+        "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() "
+        "AND table_name = ? AND index_name = ?", (table, name))
+    if not exists:
+        tx.execute(stmt)
+
+
+def _migrate(tx: Tx) -> list[int]:
+    current = tx.scalar("SELECT MAX(version) FROM eas_schema_version") or 0
+    applied = []
+    for version in sorted(v for v in MIGRATIONS if current < v <= SCHEMA_VERSION):
+        for stmt in MIGRATIONS[version]:
+            tx.execute(stmt)
+        applied.append(version)
+    return applied
+
+
+def drop(db: Database) -> list[str]:
+    """Drop every plato_eas table (children first); returns the tables dropped."""
+
+    def unit(tx: Tx) -> list[str]:
+        present = existing_tables(tx)
+        if tx.dialect.name == "mysql":
+            tx.execute("SET FOREIGN_KEY_CHECKS = 0")
+        for name in reversed(TABLE_NAMES):
+            if name in present:
+                tx.execute(f"DROP TABLE {name}")
+        if tx.dialect.name == "mysql":
+            tx.execute("SET FOREIGN_KEY_CHECKS = 1")
+        return [n for n in reversed(TABLE_NAMES) if n in present]
+
+    return db.run(unit)
