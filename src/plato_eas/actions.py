@@ -1,0 +1,120 @@
+"""The operator's actions (SPEC §8): one function per action, shared by the ``eas`` CLI and the
+``plato.eas`` Ansible modules.
+
+Each takes a :class:`~plato_eas.settings.Settings` plus the action's own parameters and
+returns a plain dict (JSON-serialisable, no secrets) that always has ``changed``. With
+``check_mode=True`` an action computes and returns what it would do and changes nothing.
+Failures raise :class:`~plato_eas.errors.EasError` subclasses with one-line messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .db import Database
+from .settings import Settings
+
+
+def init_schema(settings: Settings, state: str = "present", check_mode: bool = False) -> dict:
+    """Create (or with ``state='absent'`` drop) the task database, loading the §7 registry.
+
+    Returns changed, state, version, created_tables / dropped_tables, task_types (added)."""
+    from .schema_admin import apply_schema
+
+    with Database(settings) as db:
+        return apply_schema(db, state=state, check_mode=check_mode)
+
+
+def init_queues(settings: Settings, check_mode: bool = False) -> dict:
+    """Declare a queue per task type for ``settings.queue_implementation`` and record that
+    choice in the database. Returns changed, implementation, queues, declared."""
+    from .queues.admin import init_queues as run
+
+    with Database(settings) as db:
+        return run(db, check_mode=check_mode)
+
+
+def db_save(settings: Settings, dest: str | None = None, check_mode: bool = False) -> dict:
+    """Write a gzip SQL dump (consistent snapshot). Returns changed, path, size, sha256."""
+    from .backup import save
+
+    return save(settings, dest=dest, check_mode=check_mode)
+
+
+def db_restore(settings: Settings, src: str, force: bool = False,
+               check_mode: bool = False) -> dict:
+    """Restore a db_save dump; refuses a non-empty database unless ``force``.
+    Returns changed, src, tables (name -> rows)."""
+    from .backup import restore
+
+    return restore(settings, src=src, force=force, check_mode=check_mode)
+
+
+def submit(settings: Settings, chain: dict | None = None, src: str | None = None,
+           validate_only: bool = False, check_mode: bool = False) -> dict:
+    """Validate and register a chain (inline ``chain`` or JSON file ``src``).
+    Returns changed, task_id (None when not written), job_name, task_count (top level)."""
+    from .chains.submit import submit_chain
+
+    with Database(settings) as db:
+        return submit_chain(db, chain=chain, src=src,
+                            validate_only=validate_only or check_mode)
+
+
+def schedule(settings: Settings, check_mode: bool = False) -> dict:
+    """One §3.3 scheduling pass (plus stalled-attempt handling).
+    Returns changed, attempt_ids (new), requeued (stalled ones retried), failed_stalled."""
+    from .scheduler import schedule_pass
+
+    with Database(settings) as db:
+        return schedule_pass(db, check_mode=check_mode)
+
+
+def reschedule(settings: Settings, job_name: str | None = None,
+               check_mode: bool = False) -> dict:
+    """Queue a new attempt for every unfinished task (no successful, queued or running
+    attempt). Returns changed, attempt_ids (new), task_ids."""
+    from .scheduler import reschedule_unfinished
+
+    with Database(settings) as db:
+        return reschedule_unfinished(db, job_name=job_name, check_mode=check_mode)
+
+
+def empty_queue(settings: Settings, queues: list[str] | None = None,
+                check_mode: bool = False) -> dict:
+    """Remove every waiting attempt from the queues (all, or the named task types).
+    Returns changed, attempt_ids, per_queue."""
+    from .queues.admin import empty_queues
+
+    with Database(settings) as db:
+        return empty_queues(db, names=queues, check_mode=check_mode)
+
+
+def report(settings: Settings, name: str, **filters: Any) -> dict:
+    """Run one report (progress, job_tree, errors, timings, pass_fail, queue).
+    Returns changed=False, rows, table (text), plus report-specific keys."""
+    from .reports import run_report
+
+    with Database(settings) as db:
+        return run_report(db, name, **filters)
+
+
+def report_csv(settings: Settings, name: str, dest: str, check_mode: bool = False,
+               **filters: Any) -> dict:
+    """Write a report's CSV form to ``dest``; changed only when the content differs.
+    Returns changed, dest, rows, table."""
+    from .reports import write_report_csv
+
+    with Database(settings) as db:
+        return write_report_csv(db, name, Path(dest), check_mode=check_mode, **filters)
+
+
+def local_run(settings: Settings, workers: int = 2, job_name: str | None = None,
+              timeout: float | None = None) -> dict:
+    """Embedded mode (§10): scheduler + N local worker processes until the job (or all work)
+    is finished or blocked, or ``timeout`` passes. Returns changed, finished, timed_out,
+    failed (count), blocked (task list), progress rows, table."""
+    from .local_run import run_local
+
+    return run_local(settings, workers=workers, job_name=job_name, timeout=timeout)

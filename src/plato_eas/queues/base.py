@@ -1,0 +1,63 @@
+"""The job-queue interface (SPEC §5), implemented by ``queues/sql.py`` and ``queues/amqp.py``.
+
+A queue is named after a task type and carries scheduling-attempt ids. The task database is
+always the record of truth: an attempt is *queued* when its ``isQueued`` flag is set. The SQL
+queue is that flag; the AMQP queue mirrors it in RabbitMQ, published after the scheduler's
+transaction commits.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..db import Database, Tx
+
+
+class JobQueue(Protocol):
+    implementation: str
+
+    def declare(self, names: list[str]) -> list[str]:
+        """Make sure a queue exists for each name; returns the names newly declared."""
+
+    def stage(self, tx: Tx, attempts: dict[str, list[int]]) -> None:
+        """Inside the scheduling transaction that set these attempts' ``isQueued`` flag:
+        record that they must reach the queue ({queue name: [attempt ids]}). The SQL queue
+        has nothing to do (the committed row is the message); AMQP keeps an outbox row so a
+        crash between commit and publish loses nothing."""
+
+    def publish(self) -> int:
+        """After commit: send everything staged and not yet sent (including what a crashed
+        scheduler left behind). Returns the number of messages sent."""
+
+    def claim(self, names: list[str], host_id: int) -> int | None:
+        """Take one queued attempt from any of ``names`` and mark it running on ``host_id``
+        in the database, atomically with respect to every other claimer. Returns its id, or
+        None only when every named queue is really empty (a lost race is retried, never
+        reported as empty)."""
+
+    def done(self, attempt_id: int) -> None:
+        """The attempt is recorded finished in the database: acknowledge it (AMQP ack)."""
+
+    def release(self, attempt_id: int) -> None:
+        """Give a claimed attempt back without finishing it (worker shutting down)."""
+
+    def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
+        """{name: {"messages": n, "ids": [...] (only when n <= show_ids)}} without consuming."""
+
+    def purge(self, names: list[str]) -> dict[str, list[int]]:
+        """Remove every waiting message and mark those attempts not queued in the database.
+        Returns {name: [attempt ids removed]}."""
+
+    def close(self) -> None: ...
+
+
+def open_queue(db: Database, implementation: str | None = None) -> JobQueue:
+    """The queue configured in ``db.settings`` (or ``implementation``), sharing ``db``."""
+    impl = implementation or db.settings.queue_implementation
+    if impl == "sql":
+        from .sql import SqlQueue
+
+        return SqlQueue(db)
+    from .amqp import AmqpQueue
+
+    return AmqpQueue(db)
