@@ -1,0 +1,128 @@
+"""The SQL job queue (SPEC §5): the attempt table is the queue.
+
+A claim is one conditional UPDATE inside a write transaction: on SQLite, ``BEGIN IMMEDIATE``
+serialises claimers, so the sub-select and the update see the same queue; on MySQL/MariaDB the
+candidate row is locked with ``FOR UPDATE SKIP LOCKED`` so concurrent claimers take different
+rows instead of waiting on (or deadlocking over) the same one. Either way a claimer that finds
+nothing has seen a really empty queue, never a lost race.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..db import Database, Tx
+
+_TYPE_IDS = """
+SELECT taskTypeId FROM eas_task_types WHERE taskTypeName IN ({marks})
+"""
+
+_CANDIDATE = """
+SELECT a.schedulingAttemptId FROM eas_scheduling_attempt a
+JOIN eas_task t ON t.taskId = a.taskId
+WHERE a.isQueued = 1 AND t.taskTypeId IN ({marks})
+ORDER BY a.schedulingAttemptId
+LIMIT 1{lock}
+"""
+
+_TAKE = """
+UPDATE eas_scheduling_attempt
+SET isQueued = 0, isRunning = 1, hostId = ?, startTime = ?, latestHeartbeat = ?
+WHERE schedulingAttemptId = ? AND isQueued = 1
+"""
+
+_WAITING = """
+SELECT tt.taskTypeName, a.schedulingAttemptId FROM eas_scheduling_attempt a
+JOIN eas_task t ON t.taskId = a.taskId
+JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId
+WHERE a.isQueued = 1 AND tt.taskTypeName IN ({marks})
+ORDER BY a.schedulingAttemptId
+"""
+
+
+def _marks(items: list) -> str:
+    return ", ".join("?" for _ in items)
+
+
+class SqlQueue:
+    implementation = "sql"
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._type_ids: dict[tuple[str, ...], list[int]] = {}
+
+    def declare(self, names: list[str]) -> list[str]:
+        """Queues are implicit in the attempt table: nothing to declare."""
+        return []
+
+    def stage(self, tx: Tx, attempts: dict[str, list[int]]) -> None:
+        """The committed ``isQueued`` row is the message."""
+
+    def publish(self) -> int:
+        return 0
+
+    def _ids(self, names: list[str]) -> list[int]:
+        key = tuple(sorted(names))
+        if key not in self._type_ids:
+            rows = self.db.read(lambda tx: tx.tuples(_TYPE_IDS.format(marks=_marks(names)),
+                                                      names))
+            self._type_ids[key] = [r[0] for r in rows]
+        return self._type_ids[key]
+
+    def claim(self, names: list[str], host_id: int) -> int | None:
+        type_ids = self._ids(names)
+        if not type_ids:
+            return None
+        lock = " FOR UPDATE SKIP LOCKED" if self.db.engine == "mysql" else ""
+        candidate = _CANDIDATE.format(marks=_marks(type_ids), lock=lock)
+
+        def unit(tx: Tx) -> int | None:
+            attempt_id = tx.scalar(candidate, type_ids)
+            if attempt_id is None:
+                return None
+            now = time.time()
+            if tx.execute(_TAKE, (host_id, now, now, attempt_id)) != 1:
+                raise AssertionError("claimed row changed under its lock")
+            return int(attempt_id)
+
+        return self.db.run(unit)
+
+    def done(self, attempt_id: int) -> None:
+        """Nothing to acknowledge: the finished row is the record."""
+
+    def release(self, attempt_id: int) -> None:
+        self.db.run(lambda tx: tx.execute(
+            "UPDATE eas_scheduling_attempt SET isQueued = 1, isRunning = 0, hostId = NULL, "
+            "startTime = NULL, latestHeartbeat = NULL "
+            "WHERE schedulingAttemptId = ? AND isRunning = 1 AND isFinished = 0",
+            (attempt_id,)))
+
+    def _waiting(self, tx: Tx, names: list[str]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {name: [] for name in names}
+        if names:
+            for name, attempt_id in tx.tuples(_WAITING.format(marks=_marks(names)), names):
+                out[name].append(int(attempt_id))
+        return out
+
+    def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
+        waiting = self.db.read(lambda tx: self._waiting(tx, names))
+        return {
+            name: {"messages": len(ids), "ids": ids if len(ids) <= show_ids else []}
+            for name, ids in waiting.items()
+        }
+
+    def purge(self, names: list[str]) -> dict[str, list[int]]:
+        def unit(tx: Tx) -> dict[str, list[int]]:
+            waiting = self._waiting(tx, names)
+            ids = [i for group in waiting.values() for i in group]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                tx.execute(
+                    "UPDATE eas_scheduling_attempt SET isQueued = 0 "
+                    f"WHERE isQueued = 1 AND schedulingAttemptId IN ({_marks(chunk)})", chunk)
+            return waiting
+
+        return self.db.run(unit)
+
+    def close(self) -> None:
+        """The queue shares the caller's database connection."""
