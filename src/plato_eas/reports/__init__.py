@@ -1,0 +1,118 @@
+"""The diagnostic reports (SPEC §8): one definition of each, shared by the Ansible info
+modules, the CLI and the CSV writer.
+
+:func:`run_report` returns structured ``rows`` plus the ready-to-print ``table`` text;
+:func:`write_report_csv` writes a report's CSV form (see :mod:`.render` for the layout of
+multi-table files) and reports ``changed`` only when the file's content differs.
+Filters given as None count as not given (how Ansible passes unset options).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..db import Database
+from . import render
+from .base import Report, ReportError
+from .error_log import errors
+from .job_tree import job_tree
+from .pass_fail import pass_fail
+from .progress import progress
+from .queue import queue
+from .timings import timings
+
+__all__ = ["REPORTS", "Report", "ReportError", "run_report", "write_report_csv"]
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    build: Callable[..., Report]
+    filters: tuple[str, ...]
+    has_csv: bool
+
+
+REPORTS: dict[str, ReportSpec] = {
+    "progress": ReportSpec(progress, ("job_name",), True),
+    "job_tree": ReportSpec(job_tree, ("job_name", "max_depth", "running_only"), False),
+    "errors": ReportSpec(errors, ("job_name", "task_type"), True),
+    "timings": ReportSpec(timings, ("job_name", "task_type"), True),
+    "pass_fail": ReportSpec(pass_fail, ("job_name", "task_type"), True),
+    "queue": ReportSpec(queue, ("queues", "show_ids"), False),
+}
+
+
+def _spec(name: str) -> ReportSpec:
+    spec = REPORTS.get(name)
+    if spec is None:
+        raise ReportError(f"unknown report {name!r}; known reports: {', '.join(REPORTS)}")
+    return spec
+
+
+def _build(db: Database, name: str, filters: dict[str, Any]) -> Report:
+    spec = _spec(name)
+    given = {k: v for k, v in filters.items() if v is not None}
+    unknown = sorted(set(given) - set(spec.filters))
+    if unknown:
+        raise ReportError(f"report {name} has no filter {', '.join(unknown)}; "
+                          f"its filters: {', '.join(spec.filters)}")
+    return spec.build(db, **given)
+
+
+def _result(report: Report) -> dict[str, Any]:
+    return {**report.extra, "rows": report.rows, "table": render.text(report.tables)}
+
+
+def run_report(db: Database, name: str, **filters: Any) -> dict[str, Any]:
+    """{changed: False, rows, table, ...report-specific keys}; never changes anything."""
+    return {"changed": False, **_result(_build(db, name, filters))}
+
+
+def _current(dest: Path) -> bytes | None:
+    try:
+        return dest.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ReportError(f"cannot read {dest}: {exc.strerror}") from None
+
+
+def _write_atomically(dest: Path, content: bytes) -> None:
+    """Readers see the old file or the new one, never a half-written one."""
+    try:
+        mode = dest.stat().st_mode & 0o7777 if dest.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ReportError(f"cannot write {dest}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ReportError(f"cannot write {dest}: {exc.strerror}") from None
+
+
+def write_report_csv(db: Database, name: str, dest: Path, check_mode: bool = False,
+                     **filters: Any) -> dict[str, Any]:
+    """Write the report's CSV form to ``dest`` unless it already holds exactly that;
+    ``check_mode`` only says whether it would change."""
+    if not _spec(name).has_csv:
+        csv_reports = ", ".join(n for n, s in REPORTS.items() if s.has_csv)
+        raise ReportError(f"report {name} has no CSV form; reports with one: {csv_reports}")
+    dest = Path(dest)
+    if not dest.parent.is_dir():
+        raise ReportError(f"cannot write {dest}: directory {dest.parent} does not exist")
+    report = _build(db, name, filters)
+    tables = report.tables if report.csv_tables is None else report.csv_tables
+    content = render.to_csv(tables).encode("utf-8")
+    changed = _current(dest) != content
+    if changed and not check_mode:
+        _write_atomically(dest, content)
+    return {"changed": changed, "dest": str(dest), **_result(report)}

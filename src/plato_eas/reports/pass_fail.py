@@ -1,0 +1,45 @@
+"""The pass/fail report: for every attempt that recorded an ``outcome`` in its output
+metadata, 1 when it is ``PASS`` else 0, in one table per (job, task type) keyed by the task's
+input metadata. Control-flow (``execution_*``) tasks are left out."""
+
+from __future__ import annotations
+
+from ..db import Database, Tx
+from .base import Report
+from .input_metadata import grouped_tables, short_input_metadata
+
+_OUTCOMES = (
+    "SELECT a.schedulingAttemptId, t.jobName, tt.taskTypeName, t.taskId,"
+    " m.valueString, m.valueFloat"
+    " FROM eas_metadata_item m"
+    " INNER JOIN eas_metadata_keys k ON k.keyId = m.metadataKey"
+    " INNER JOIN eas_scheduling_attempt a ON a.schedulingAttemptId = m.schedulingAttemptId"
+    " INNER JOIN eas_task t ON t.taskId = a.taskId"
+    " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
+    " WHERE k.name = 'outcome' AND (? IS NULL OR t.jobName = ?)"
+    " AND (? IS NULL OR tt.taskTypeName = ?)"
+    " ORDER BY a.schedulingAttemptId"
+)
+CONTROL_FLOW_PREFIX = "execution_"
+
+
+def _fetch(tx: Tx, job_name: str | None, task_type: str | None) -> tuple[list, dict]:
+    found = tx.tuples(_OUTCOMES, (job_name, job_name, task_type, task_type))
+    return found, short_input_metadata(tx, job_name)
+
+
+def _row(found: tuple, metadata: dict) -> dict:
+    attempt_id, job, task_type, task_id, string, number = found
+    recorded = string if string is not None else number
+    return {"job_name": job, "task_type": task_type, "task_id": task_id,
+            "attempt_id": attempt_id, "outcome": int(recorded == "PASS"),
+            "recorded": recorded, "metadata": metadata.get(task_id, {})}
+
+
+def pass_fail(db: Database, job_name: str | None = None,
+              task_type: str | None = None) -> Report:
+    """Rows per attempt (with its input ``metadata``); text and CSV show the same tables."""
+    found, metadata = db.read(lambda tx: _fetch(tx, job_name, task_type))
+    rows = [_row(f, metadata) for f in found if not f[2].startswith(CONTROL_FLOW_PREFIX)]
+    records = [{**r, "values": [r["outcome"]]} for r in rows]
+    return Report(rows, grouped_tables(records, metadata, ["outcome"]))

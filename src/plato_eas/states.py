@@ -1,0 +1,168 @@
+"""The §3.2 states of tasks and attempts, defined once for every report and for the runner.
+
+An attempt is, in order of precedence: *failed* (``errorFail``), *done* (``isFinished``),
+*stalled* (``isRunning`` with a heartbeat older than ``max_heartbeat_age``), *running*,
+*queued* (``isQueued``), else *waiting* (an attempt taken off the queue by ``empty_queue``
+waits for ``reschedule`` like a task that never had one). A task's state is that of its
+latest attempt, *waiting* when it has none. A waiting task is also *blocked* when one of its
+inputs (file or metadata) comes, directly or through other blocked tasks, from a task that
+*failed for good*: its latest attempt failed and no attempt is queued, running or done.
+Blocked tasks are a subset of the waiting ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from .db import Tx
+
+WAITING, QUEUED, RUNNING, STALLED, DONE, FAILED = (
+    "waiting", "queued", "running", "stalled", "done", "failed")
+STATES = (WAITING, QUEUED, STALLED, RUNNING, DONE, FAILED)
+LIVE_STATES = (QUEUED, RUNNING)
+DEFAULT_MAX_HEARTBEAT_AGE = 300.0
+
+# The state of attempt ``a`` (all-NULL when a LEFT JOIN found none: then 'waiting').
+# Its one ``?`` is the heartbeat cutoff (see heartbeat_cutoff); a missing heartbeat falls
+# back to the start time. These fragments are constants: no input is ever spliced in.
+ATTEMPT_STATE_SQL = (
+    "CASE WHEN a.errorFail THEN 'failed' "
+    "WHEN a.isFinished THEN 'done' "
+    "WHEN a.isRunning AND COALESCE(a.latestHeartbeat, a.startTime, 0) < ? THEN 'stalled' "
+    "WHEN a.isRunning THEN 'running' "
+    "WHEN a.isQueued THEN 'queued' "
+    "ELSE 'waiting' END"
+)
+# Joins every task ``t`` to its latest attempt ``a`` (if any) and its type ``tt``.
+LATEST_ATTEMPT_JOIN = (
+    " FROM eas_task t"
+    " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
+    " LEFT OUTER JOIN eas_scheduling_attempt a ON a.schedulingAttemptId ="
+    " (SELECT MAX(x.schedulingAttemptId) FROM eas_scheduling_attempt x"
+    " WHERE x.taskId = t.taskId)"
+)
+# Optional job filter: bind (job_name, job_name); NULL means every job.
+JOB_FILTER = " WHERE (? IS NULL OR t.jobName = ?)"
+
+_TYPE_STATE_COUNTS = (
+    "SELECT tt.taskTypeName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
+    + LATEST_ATTEMPT_JOIN + JOB_FILTER + " GROUP BY tt.taskTypeName, state"
+)
+_TASK_STATES = (
+    "SELECT t.taskId, " + ATTEMPT_STATE_SQL + " AS state, "  # noqa: S608
+    "CASE WHEN EXISTS (SELECT 1 FROM eas_scheduling_attempt b WHERE b.taskId = t.taskId"
+    " AND NOT b.errorFail AND (b.isQueued OR b.isRunning OR b.isFinished))"
+    " THEN 1 ELSE 0 END AS alive" + LATEST_ATTEMPT_JOIN
+)
+_ATTEMPT_STATE_COUNTS = (
+    "SELECT a.taskId, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
+    " FROM eas_scheduling_attempt a INNER JOIN eas_task t ON t.taskId = a.taskId"
+    + JOB_FILTER + " GROUP BY a.taskId, state"
+)
+_TASKS = (
+    "SELECT t.taskId, t.jobName, t.taskName, tt.taskTypeName FROM eas_task t"  # noqa: S608
+    " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
+    + JOB_FILTER + " ORDER BY t.taskId"
+)
+_DEPENDENCIES = (
+    "SELECT ti.taskId, p.generatorTask FROM eas_task_input ti"
+    " INNER JOIN eas_product p ON p.productId = ti.inputId"
+    " UNION ALL SELECT mi.taskId, mi.inputId FROM eas_task_metadata_input mi"
+)
+
+
+def heartbeat_cutoff(now: float | None = None,
+                     max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> float:
+    """Heartbeats older than this mean a running attempt has stalled."""
+    return (time.time() if now is None else now) - max_age
+
+
+def empty_counts() -> dict[str, int]:
+    return {state: 0 for state in STATES}
+
+
+def task_state_counts(tx: Tx, job_name: str | None = None, now: float | None = None,
+                      max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[str, dict[str, int]]:
+    """{task type: {state: number of tasks}} by each task's latest attempt (all states keyed);
+    only task types that have tasks appear."""
+    params = (heartbeat_cutoff(now, max_age), job_name, job_name)
+    out: dict[str, dict[str, int]] = defaultdict(empty_counts)
+    for type_name, state, count in tx.tuples(_TYPE_STATE_COUNTS, params):
+        out[type_name][state] += int(count)
+    return dict(out)
+
+
+def attempt_state_counts(tx: Tx, job_name: str | None = None, now: float | None = None,
+                         max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[int, dict[str, int]]:
+    """{task id: {state: number of its attempts}} for tasks that have attempts (the job tree
+    shows every attempt, not only the latest)."""
+    params = (heartbeat_cutoff(now, max_age), job_name, job_name)
+    out: dict[int, dict[str, int]] = defaultdict(empty_counts)
+    for task_id, state, count in tx.tuples(_ATTEMPT_STATE_COUNTS, params):
+        out[int(task_id)][state] += int(count)
+    return dict(out)
+
+
+def _task_states(tx: Tx, now: float | None, max_age: float) -> dict[int, tuple[str, bool]]:
+    """{task id: (state, has a queued/running/done attempt)} for every task of every job."""
+    rows = tx.tuples(_TASK_STATES, (heartbeat_cutoff(now, max_age),))
+    return {int(task_id): (state, bool(alive)) for task_id, state, alive in rows}
+
+
+def _consumers(tx: Tx) -> dict[int, list[int]]:
+    """{producer task id: [tasks reading its files or metadata]}."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for consumer, producer in tx.tuples(_DEPENDENCIES):
+        out[int(producer)].append(int(consumer))
+    return out
+
+
+def _blocked_by(tx: Tx, now: float | None, max_age: float) -> dict[int, set[int]]:
+    """{blocked task id: ids of the failed-for-good tasks it ultimately depends on}.
+
+    Dependencies may cross jobs, so this always looks at the whole database."""
+    states = _task_states(tx, now, max_age)
+    consumers = _consumers(tx)
+    failed = [tid for tid, (state, alive) in states.items() if state == FAILED and not alive]
+    blocked: dict[int, set[int]] = {}
+    stack = [(tid, tid) for tid in failed]
+    while stack:
+        producer, root = stack.pop()
+        for consumer in consumers.get(producer, ()):
+            if states.get(consumer, (None,))[0] != WAITING:
+                continue
+            roots = blocked.setdefault(consumer, set())
+            if root not in roots:
+                roots.add(root)
+                stack.append((consumer, root))
+    return blocked
+
+
+def blocked_tasks(tx: Tx, job_name: str | None = None, now: float | None = None,
+                  max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> list[dict]:
+    """Waiting tasks that can never become ready, ordered by task id, each with
+    ``blocked_by``: the failed-for-good task ids at the root of the dependency."""
+    blocked = _blocked_by(tx, now, max_age)
+    if not blocked:
+        return []
+    rows = tx.rows(_TASKS, (job_name, job_name))
+    return [
+        {"task_id": r["taskId"], "job_name": r["jobName"], "task_name": r["taskName"],
+         "task_type": r["taskTypeName"], "blocked_by": sorted(blocked[r["taskId"]])}
+        for r in rows if r["taskId"] in blocked
+    ]
+
+
+def job_summary(tx: Tx, job_name: str | None = None, now: float | None = None,
+                max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[str, int]:
+    """{total, waiting, queued, running, stalled, done, failed, blocked} task counts for one
+    job (None: every job); blocked tasks are also counted as waiting."""
+    summary = {"total": 0, **empty_counts(), "blocked": 0}
+    for counts in task_state_counts(tx, job_name, now, max_age).values():
+        for state, n in counts.items():
+            summary[state] += n
+            summary["total"] += n
+    if summary[WAITING]:  # a failed task of another job can block this one too
+        summary["blocked"] = len(blocked_tasks(tx, job_name, now, max_age))
+    return summary
