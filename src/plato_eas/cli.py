@@ -1,0 +1,147 @@
+"""The ``eas`` console script: every operator action, the daemons and the embedded runner.
+
+Connection settings come from ``--config-file``, ``EAS_*`` environment variables and the
+flags below; there are deliberately no password flags (a password on a command line is
+visible to every user of the machine) — use the config file or EAS_DB_PASSWORD/EAS_MQ_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+from . import actions
+from .errors import EasError
+from .settings import load_settings
+
+CONNECTION_FLAGS = ("config_file", "db_engine", "db_path", "db_host", "db_port", "db_user",
+                    "db_name", "queue_implementation", "mq_host", "mq_port", "mq_user",
+                    "mq_vhost", "data_dir", "registry_file", "max_heartbeat_age")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eas", description=__doc__.splitlines()[0])
+    for name in CONNECTION_FLAGS:
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, default=None)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create the task database and load the registry")
+    p.add_argument("--absent", action="store_true", help="drop every plato_eas table instead")
+    sub.add_parser("queues", help="declare a queue per task type and record the choice")
+    p = sub.add_parser("submit", help="validate and submit a task chain (JSON file)")
+    p.add_argument("src")
+    p.add_argument("--validate-only", action="store_true")
+    sub.add_parser("schedule", help="one scheduling pass")
+    p = sub.add_parser("reschedule", help="queue a new attempt for every unfinished task")
+    p.add_argument("--job", dest="job_name")
+    p = sub.add_parser("empty-queue", help="remove every waiting attempt from the queues")
+    p.add_argument("queues", nargs="*")
+    p = sub.add_parser("scheduler", help="run scheduling passes forever (daemon)")
+    p.add_argument("--interval", type=float, default=2.0)
+    p = sub.add_parser("worker", help="run a worker (service mode unless --until-empty)")
+    p.add_argument("--container", default=None)
+    p.add_argument("--task-type", dest="task_types", action="append")
+    p.add_argument("--until-empty", action="store_true")
+    p = sub.add_parser("run", help="embedded mode: scheduler + local workers until done")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--job", dest="job_name")
+    p.add_argument("--timeout", type=float)
+    p = sub.add_parser("report", help="print a report (progress, job_tree, errors, timings, "
+                                      "pass_fail, queue)")
+    p.add_argument("name")
+    p.add_argument("--job", dest="job_name")
+    p.add_argument("--task-type")
+    p.add_argument("--max-depth", type=int)
+    p.add_argument("--running-only", action="store_true")
+    p.add_argument("--csv", dest="dest", help="write the CSV form to this file")
+    p = sub.add_parser("save", help="write a gzip SQL dump of the task database")
+    p.add_argument("--dest")
+    p = sub.add_parser("restore", help="restore a dump written by `eas save`")
+    p.add_argument("src")
+    p.add_argument("--force", action="store_true")
+    return parser
+
+
+def _report_filters(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("job_name", "task_type", "max_depth", "running_only")
+    return {k: getattr(args, k) for k in names if getattr(args, k) not in (None, False)}
+
+
+def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
+    settings = load_settings({k: getattr(args, k) for k in CONNECTION_FLAGS})
+    cmd = args.command
+    if cmd == "init":
+        return actions.init_schema(settings, state="absent" if args.absent else "present"), 0
+    if cmd == "queues":
+        return actions.init_queues(settings), 0
+    if cmd == "submit":
+        return actions.submit(settings, src=args.src, validate_only=args.validate_only), 0
+    if cmd == "schedule":
+        return actions.schedule(settings), 0
+    if cmd == "reschedule":
+        return actions.reschedule(settings, job_name=args.job_name), 0
+    if cmd == "empty-queue":
+        return actions.empty_queue(settings, queues=args.queues or None), 0
+    if cmd == "scheduler":
+        from .db import Database
+        from .scheduler import run_forever
+
+        with Database(settings) as db:
+            run_forever(db, interval=args.interval)
+        return {}, 0
+    if cmd == "worker":
+        from .worker.worker import serve
+
+        count = serve(settings, container=args.container, until_empty=args.until_empty,
+                      task_types=args.task_types)
+        return {"attempts_run": count}, 0
+    if cmd == "run":
+        result = actions.local_run(settings, workers=args.workers, job_name=args.job_name,
+                                   timeout=args.timeout)
+        return result, 0 if result["finished"] and not result["failed"] else 1
+    if cmd == "report":
+        filters = _report_filters(args)
+        if args.dest:
+            return actions.report_csv(settings, args.name, args.dest, **filters), 0
+        return actions.report(settings, args.name, **filters), 0
+    if cmd == "save":
+        return actions.db_save(settings, dest=args.dest), 0
+    if cmd == "restore":
+        return actions.db_restore(settings, src=args.src, force=args.force), 0
+    raise AssertionError(cmd)
+
+
+def _print(command: str, result: dict) -> None:
+    if "table" in result:
+        print(result["table"])
+        if command == "run":
+            for task in result.get("blocked", []):
+                print(f"blocked: {task}")
+            print("finished" if result["finished"] else
+                  "timed out" if result["timed_out"] else "stopped: no more progress possible")
+        return
+    if result:
+        print(json.dumps(result, indent=2, default=str))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        result, status = _dispatch(args)
+    except EasError as exc:
+        print(f"eas: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    _print(args.command, result)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Embedded mode (SPEC §10): the scheduler plus N local worker processes on this machine,
+until a job (or all work) is finished, can make no more progress, or a timeout passes."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+
+from .db import Database
+from .db.schema import check_version
+from .queues.admin import check_implementation
+from .queues.base import open_queue
+from .reports import run_report
+from .scheduler import schedule_pass
+from .settings import Settings
+from .states import blocked_tasks, job_summary
+from .worker.worker import serve
+
+log = logging.getLogger(__name__)
+
+
+def _worker_process(settings: Settings) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    serve(settings)
+
+
+def _settled(db: Database, job_name: str | None) -> dict | None:
+    """The job's state if nothing is queued or running for it, else None."""
+    summary = db.read(lambda tx: job_summary(tx, job_name))
+    if summary["queued"] or summary["running"] or summary["stalled"]:
+        return None
+    return summary
+
+
+def run_local(settings: Settings, workers: int = 2, job_name: str | None = None,
+              timeout: float | None = None, poll: float = 0.2) -> dict:
+    with Database(settings) as db:
+        db.read(check_version)
+        check_implementation(db)
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_worker_process, args=(settings,), daemon=True)
+             for _ in range(max(1, workers))]
+    for p in procs:
+        p.start()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    timed_out = False
+    try:
+        with Database(settings) as db:
+            queue = open_queue(db)
+            while True:
+                # Read the state *before* the pass: if nothing was queued or running then,
+                # nobody can have added tasks since, so an empty pass means no progress is
+                # possible (finished, or blocked on failures).
+                settled = _settled(db, job_name)
+                scheduled = schedule_pass(db, queue=queue, job_name=job_name)
+                if settled is not None and not scheduled["attempt_ids"] \
+                        and not scheduled["requeued"]:
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    timed_out = True
+                    break
+                if any(not p.is_alive() for p in procs):
+                    dead = [p.exitcode for p in procs if not p.is_alive()]
+                    log.warning("worker process(es) exited (%s); restarting", dead)
+                    procs = [p if p.is_alive() else _restart(ctx, settings) for p in procs]
+                time.sleep(poll if not scheduled["attempt_ids"] else poll / 4)
+            queue.close()
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.join(timeout=30)
+    return _result(settings, job_name, timed_out)
+
+
+def _restart(ctx, settings: Settings):
+    p = ctx.Process(target=_worker_process, args=(settings,), daemon=True)
+    p.start()
+    return p
+
+
+def _result(settings: Settings, job_name: str | None, timed_out: bool) -> dict:
+    with Database(settings) as db:
+        summary = db.read(lambda tx: job_summary(tx, job_name))
+        blocked = db.read(lambda tx: blocked_tasks(tx, job_name))
+        progress = run_report(db, "progress", job_name=job_name)
+    finished = not timed_out and summary["done"] == summary["total"]
+    return {
+        "changed": True,
+        "job_name": job_name,
+        "finished": finished,
+        "timed_out": timed_out,
+        "summary": summary,
+        "failed": summary["failed"],
+        "blocked": blocked,
+        "rows": progress["rows"],
+        "table": progress["table"],
+    }
