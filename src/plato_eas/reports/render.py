@@ -30,27 +30,32 @@ class Table:
 
 def cell_text(value: Any) -> str:
     """How a value reads in a table: None as '-', whole floats without '.0', others in full."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
     if value is None:
         return MISSING
-    if isinstance(value, bool):
+    if kind is bool:
         return str(int(value))
-    if isinstance(value, float):
+    if kind is float:
         if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
             return str(int(value))
         return repr(value)
     return str(value)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+_NUMERIC = (int, float)
+_BLANK = (None, "")
 
 
-def _widths(table: Table, cells: list[list[list[str]]]) -> list[int]:
-    widths = [len(c) for c in table.columns]
-    for row in cells:
-        for i, lines in enumerate(row):
-            widths[i] = max(widths[i], *(len(line) for line in lines))
-    return widths
+def _right_aligned(table: Table) -> list[bool]:
+    """Columns holding only numbers (blanks aside) are right-aligned."""
+    if not table.rows:
+        return [False] * len(table.columns)
+    return [all(type(v) in _NUMERIC or v in _BLANK for v in column)
+            for column in zip(*table.rows, strict=True)]
 
 
 def _line(parts: list[str], widths: list[int], right: list[bool]) -> str:
@@ -58,23 +63,35 @@ def _line(parts: list[str], widths: list[int], right: list[bool]) -> str:
     return "  ".join(padded).rstrip()
 
 
-def _row_lines(row: list[list[str]], widths: list[int], right: list[bool]) -> list[str]:
-    height = max(len(lines) for lines in row)
-    return [_line([lines[i] if i < len(lines) else "" for lines in row], widths, right)
+def _row_lines(row: list[str], widths: list[int], right: list[bool]) -> list[str]:
+    """A row whose cells may hold several lines: later lines continue under their column."""
+    split = [cell.split("\n") for cell in row]
+    height = max(len(lines) for lines in split)
+    return [_line([lines[i] if i < len(lines) else "" for lines in split], widths, right)
             for i in range(height)]
+
+
+def _width(cells: tuple[str, ...], heading: str) -> int:
+    longest = max((len(c) for c in cells), default=0)
+    if any("\n" in c for c in cells):
+        longest = max(len(line) for c in cells for line in c.split("\n"))
+    return max(len(heading), longest)
 
 
 def table_text(table: Table) -> str:
     """One table as aligned text: numbers right-aligned, text left-aligned."""
-    cells = [[cell_text(v).splitlines() or [""] for v in row] for row in table.rows]
-    widths = _widths(table, cells)
-    right = [bool(table.rows) and all(_is_number(r[i]) or r[i] in (None, "") for r in table.rows)
-             for i in range(len(table.columns))]
+    cells = [[cell_text(v) for v in row] for row in table.rows]
+    columns = list(zip(*cells, strict=True)) or [()] * len(table.columns)
+    widths = [_width(col, head) for col, head in zip(columns, table.columns, strict=True)]
+    right = _right_aligned(table)
     lines = [table.title] if table.title else []
     lines.append(_line(table.columns, widths, right))
     lines.append(_line(["-" * w for w in widths], widths, right))
     for row in cells:
-        lines.extend(_row_lines(row, widths, right))
+        if any("\n" in c for c in row):
+            lines.extend(_row_lines(row, widths, right))
+        else:
+            lines.append(_line(row, widths, right))
     if not table.rows:
         lines.append("(no rows)")
     return "\n".join(lines)
