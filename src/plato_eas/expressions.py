@@ -167,12 +167,12 @@ class SafeFormatter(string.Formatter):
 
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, Any]:
         first, rest = _field_parts(field_name)
-        _refuse_private(first)
-        value = self.get_value(first, args, kwargs)
-        for is_attribute, key in rest:
-            if is_attribute:
-                raise Refused(f"attribute access in format field {field_name!r} is not allowed")
+        if any(is_attribute for is_attribute, _ in rest):
+            raise Refused(f"attribute access in format field {field_name!r} is not allowed")
+        for key in (first, *(key for _, key in rest)):
             _refuse_private(key)
+        value = self.get_value(first, args, kwargs)
+        for _, key in rest:
             value = value[key]
         return value, first
 
