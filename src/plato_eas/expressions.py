@@ -282,7 +282,6 @@ FUNCTIONS = {
     "str": str,
     "len": len,
     "pow": safe_pow,
-    "bool": bool,
 }
 
 # Methods callable on values, by exact type; none mutates, none builds unbounded output.

@@ -281,15 +281,28 @@ def test_input_may_be_an_existing_product():
 def test_inputs_are_looked_up_in_their_working_directory():
     chain = chain_of(
         {"task": "null", "outputs": {"lightcurve": "a.lc"}},
-        {"task": "execution_chain", "working_directory": "elsewhere",
+        {"task": "execution_chain", "working_directory": "sub",
          "task_list": [{"task": "null", "inputs": {"lightcurve": "a.lc"}},
-                       {"task": "null", "working_directory": "job",
-                        "inputs": {"lightcurve": "a.lc"}}]},
+                       {"task": "null", "outputs": {"lightcurve": "b.lc"}},
+                       {"task": "null", "working_directory": "deeper",
+                        "inputs": {"lightcurve": "b.lc"}}]},
+        {"task": "null", "working_directory": "sub/.", "inputs": {"lightcurve": "b.lc"}},
+        {"task": "null", "working_directory": "sub/..", "inputs": {"lightcurve": "a.lc"}},
     )
-    assert problems(chain) == [(
-        "$.task_list[1].task_list[0].inputs.lightcurve",
-        "input 'elsewhere/a.lc' is written by no earlier task and is not an existing product",
-    )]
+    assert problems(chain) == [
+        ("$.task_list[1].task_list[0].inputs.lightcurve",
+         "input 'job/sub/a.lc' is written by no earlier task and is not an existing product"),
+        ("$.task_list[1].task_list[2].inputs.lightcurve",
+         "input 'job/sub/deeper/b.lc' is written by no earlier task and is not an existing "
+         "product"),
+    ]
+
+
+def test_files_at_the_data_directory_root_have_no_directory():
+    chain = {"task_list": [{"task": "null", "inputs": {"lightcurve": "a.lc"}}]}
+    seen = []
+    validate_chain(chain, KNOWN, product_exists=lambda path: seen.append(path) or True)
+    assert seen == ["a.lc"]
 
 
 def test_nested_outputs_feed_later_inputs_and_else_does_not_see_then():

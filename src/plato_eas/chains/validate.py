@@ -6,13 +6,15 @@ The structure is checked with the JSON schema in ``schema.json``; the rules a sc
 express are small functions below. Expressions are never evaluated here: anything given as an
 expression is checked at run time, once evaluated.
 
-Working directories: a task's working directory is the nearest literal ``working_directory``
-on the task itself, else on its enclosing tasks, else on the chain, else the data directory
-root (``""``). Like in the prototype it *replaces* the inherited one (it is relative to the
-data directory, not to the parent's directory). File names are relative to it, so a file is
-identified by ``posixpath.join(working_directory, filename)``, normalised. A working
-directory given as an expression makes the directory unknown for that task and its children:
-their file checks are skipped.
+Working directories (the same rule as the run-time expansion in ``chains.expand``): the
+chain's ``working_directory`` is relative to the data directory root (``""``); a task's
+``working_directory`` is relative to the directory it inherits from its enclosing task (or
+the chain), and is inherited by its children. So a task's directory is the ``posixpath.join``
+of every ``working_directory`` on the way down from the chain to the task, normalised; each
+one must stay inside on its own (no ``..`` climbing out). A file is identified by
+``posixpath.join(directory, filename)``, normalised. A working directory given as an
+expression makes the directory unknown for that task and its children: their file checks
+are skipped (run time checks them once evaluated).
 """
 
 from __future__ import annotations
@@ -85,14 +87,14 @@ class TaskAt:
 
 
 def _workdir(node: dict, inherited: str | None) -> str | None:
-    """The working directory a task (or the chain) sets for itself and its children."""
+    """The working directory of a task (or the chain), also inherited by its children."""
     value = node.get("working_directory")
-    if value is None:
+    if value is None or inherited is None:
         return inherited
     if not isinstance(value, str) or is_expression(value):
         return None
     try:
-        return check_relative(value, "working directory")
+        return _file_id(inherited, check_relative(value, "working directory"))
     except ValueError:
         return None
 
@@ -144,7 +146,9 @@ def _literal_files(at: TaskAt, key: str) -> Iterator[tuple[str, str]]:
 
 
 def _file_id(workdir: str, filename: str) -> str:
-    return posixpath.normpath(posixpath.join(workdir, filename))
+    """``workdir/filename`` normalised; the data directory root itself is ``""``."""
+    joined = posixpath.normpath(posixpath.join(workdir, filename))
+    return "" if joined == "." else joined
 
 
 # --- the JSON schema ---------------------------------------------------------------------
