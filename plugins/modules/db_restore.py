@@ -1,0 +1,103 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: db_restore
+short_description: Restore the EAS task database from a db_save dump
+version_added: 0.1.0
+description:
+  - Loads a dump written by M(plato.eas.db_save) into the task database.
+  - Refuses to overwrite a database that already holds tasks unless O(force=true).
+  - A missing, unreadable or corrupt dump file fails before anything is changed.
+  - Replaces the prototype's C(database_initialisation/db_restore.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+options:
+  src:
+    description:
+      - The dump file (C(.sql.gz)) to restore.
+    type: path
+    required: true
+  force:
+    description:
+      - Replace the contents of a database that is not empty.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reads and checks the dump and the target database, and changes nothing.
+  diff_mode:
+    support: none
+    description: The result lists what was changed; no diff is produced.
+  idempotent:
+    support: partial
+    description: >-
+      A second run without O(force) fails because the database is no longer empty; with
+      O(force) every run replaces the contents and reports a change.
+seealso:
+  - module: plato.eas.db_save
+"""
+
+EXAMPLES = r"""
+- name: Restore a dump into an empty database
+  plato.eas.db_restore:
+    src: /srv/backups/eas-20261124T120000Z.sql.gz
+
+- name: Replace the current contents
+  plato.eas.db_restore:
+    src: /srv/backups/eas-20261124T120000Z.sql.gz
+    force: true
+"""
+
+RETURN = r"""
+src:
+  description: The dump file restored.
+  returned: always
+  type: str
+  sample: /srv/backups/eas-20261124T120000Z.sql.gz
+tables:
+  description: Rows restored (or that would be restored) per table.
+  returned: always
+  type: dict
+  sample: {"eas_task": 120, "eas_scheduling_attempt": 118}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=eas_argument_spec(
+            src=dict(type="path", required=True),
+            force=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    try:
+        result = actions.db_restore(
+            eas_settings(module.params),
+            src=module.params["src"],
+            force=module.params["force"],
+            check_mode=module.check_mode,
+        )
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: db_save
+short_description: Save the EAS task database to a gzip SQL dump
+version_added: 0.1.0
+description:
+  - Writes a consistent snapshot of every EAS table as a gzip-compressed SQL dump that
+    M(plato.eas.db_restore) reads back (on either engine).
+  - Returns the dump's path, size and SHA-256, so a playbook can record or verify it.
+  - Replaces the prototype's C(database_initialisation/db_save.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+options:
+  dest:
+    description:
+      - File to write.
+      - Default a timestamped C(eas-<UTC time>.sql.gz) file in the current directory of
+        the module (use an absolute path in playbooks).
+    type: path
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: Returns the path that would be written and writes nothing.
+  diff_mode:
+    support: none
+    description: The result lists what was changed; no diff is produced.
+  idempotent:
+    support: none
+    description: Every run writes a new snapshot and reports a change.
+seealso:
+  - module: plato.eas.db_restore
+"""
+
+EXAMPLES = r"""
+- name: Save the task database
+  plato.eas.db_save:
+    dest: /srv/backups/eas-{{ now(utc=true, fmt='%Y%m%dT%H%M%SZ') }}.sql.gz
+  register: dump
+
+- name: Show the checksum
+  ansible.builtin.debug:
+    msg: "{{ dump.path }} {{ dump.size }} bytes sha256={{ dump.sha256 }}"
+"""
+
+RETURN = r"""
+path:
+  description: The dump file written (or that would be written).
+  returned: always
+  type: str
+  sample: /srv/backups/eas-20261124T120000Z.sql.gz
+size:
+  description: Size of the dump in bytes.
+  returned: when not in check mode
+  type: int
+  sample: 48213
+sha256:
+  description: SHA-256 of the dump file.
+  returned: when not in check mode
+  type: str
+  sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=eas_argument_spec(dest=dict(type="path")),
+        supports_check_mode=True,
+    )
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    try:
+        result = actions.db_save(
+            eas_settings(module.params),
+            dest=module.params["dest"],
+            check_mode=module.check_mode,
+        )
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: empty_queue
+short_description: Remove every waiting attempt from the EAS job queues
+version_added: 0.1.0
+description:
+  - Removes the attempts waiting in the job queues (all queues, or the named ones) and marks
+    them no longer queued in the task database. Running attempts are not touched.
+  - The tasks concerned become waiting again; M(plato.eas.reschedule) queues them anew.
+  - Replaces the prototype's C(queue_management/empty_queue.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+options:
+  queues:
+    description:
+      - Task types (queue names) to empty. Default every queue.
+      - An unknown name fails without emptying anything.
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: Returns the attempts that would be removed and changes nothing.
+  diff_mode:
+    support: none
+    description: The result lists what was changed; no diff is produced.
+  idempotent:
+    support: full
+    description: A second run finds the queues empty and reports no change.
+seealso:
+  - module: plato.eas.queue_info
+  - module: plato.eas.reschedule
+"""
+
+EXAMPLES = r"""
+- name: Empty every queue
+  plato.eas.empty_queue:
+
+- name: Empty only the transit-search queues
+  plato.eas.empty_queue:
+    queues: [transit_search_bls, transit_search_tls]
+"""
+
+RETURN = r"""
+attempt_ids:
+  description: Ids of the attempts removed (or that would be).
+  returned: always
+  type: list
+  elements: int
+  sample: [15, 16]
+per_queue:
+  description: The attempt ids removed, per queue.
+  returned: always
+  type: dict
+  sample: {"null": [15, 16]}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=eas_argument_spec(queues=dict(type="list", elements="str")),
+        supports_check_mode=True,
+    )
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    try:
+        result = actions.empty_queue(
+            eas_settings(module.params),
+            queues=module.params["queues"],
+            check_mode=module.check_mode,
+        )
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: job_tree_info
+short_description: The EAS task hierarchy with attempt counts per task
+version_added: 0.1.0
+description:
+  - Lists the task hierarchy (parent, then its children ordered by task id), each task with
+    its job name, task type, task id and counts of queued, running, stalled, done and failed
+    attempts.
+  - Replaces the prototype's C(diagnostics/display_job_tree.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+options:
+  job_name:
+    description:
+      - Only show the tasks of this job.
+    type: str
+  max_depth:
+    description:
+      - Number of levels to show (1 shows only the root tasks). Deeper tasks are cut off and
+        the table says how many were hidden. Default every level.
+    type: int
+  running_only:
+    description:
+      - Only keep the branches that hold queued or running work.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Read-only; there is nothing to show a diff of.
+  idempotent:
+    support: full
+    description: Never changes anything.
+seealso:
+  - module: plato.eas.progress_info
+"""
+
+EXAMPLES = r"""
+- name: Top two levels of one job
+  plato.eas.job_tree_info:
+    job_name: demo
+    max_depth: 2
+  register: tree
+
+- name: Print it
+  ansible.builtin.debug:
+    msg: "{{ tree.table.splitlines() }}"
+
+# Ad hoc:
+#   ansible localhost -m plato.eas.job_tree_info -a 'running_only=true'
+"""
+
+RETURN = r"""
+rows:
+  description: One entry per task shown, in display order.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {"depth": 0, "task_id": 1, "parent_id": null, "job_name": "demo",
+       "task_type": "execution_chain", "queued": 0, "running": 0, "stalled": 0, "done": 1,
+       "failed": 0, "hidden": 0}
+hidden_tasks:
+  description: Number of tasks cut off by O(max_depth).
+  returned: always
+  type: int
+  sample: 0
+truncated:
+  description: Whether O(max_depth) cut off any task.
+  returned: always
+  type: bool
+  sample: false
+table:
+  description: The tree as a text table (children indented under their parent).
+  returned: always
+  type: str
+  sample: |-
+    Task                          Id  Queued  Running  Stalled  Done  Failed
+    demo/execution_chain          1   0       0        0        1     0
+     | demo/null                  2   0       0        0        1     0
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=eas_argument_spec(
+            job_name=dict(type="str"),
+            max_depth=dict(type="int"),
+            running_only=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    try:
+        result = actions.report(
+            eas_settings(module.params),
+            "job_tree",
+            job_name=module.params["job_name"],
+            max_depth=module.params["max_depth"],
+            running_only=module.params["running_only"],
+        )
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

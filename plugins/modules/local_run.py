@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: local_run
+short_description: Run the EAS scheduler and local workers until a job is finished
+version_added: 0.1.0
+description:
+  - The embedded mode of the pipeline - runs the scheduler and O(workers) worker processes on
+    the host the module runs on, until the job O(job_name) (or, without it, all work) is
+    finished or blocked, or O(timeout) seconds pass.
+  - Returns the final progress summary (the rows and table of M(plato.eas.progress_info)).
+  - Fails when any task failed, or when the timeout passed with work left; the progress
+    rows and table are returned with the failure.
+  - Meant for the embedded default (SQLite + sql queue); on a Kubernetes deployment the
+    scheduler and worker Deployments do this work.
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+options:
+  workers:
+    description:
+      - Number of local worker processes.
+    type: int
+    default: 2
+  job_name:
+    description:
+      - Stop when this job is finished or blocked. Default when every task is.
+    type: str
+  timeout:
+    description:
+      - Give up after this many seconds (the work left stays queued for a later run).
+    type: float
+    default: 3600
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: partial
+    description: Runs nothing and reports the current progress instead of the final one.
+    details: >-
+      In check mode no scheduler or worker is started; the result holds the current progress
+      rows and table, and reports a change when there is unfinished work that a real run
+      would process.
+  diff_mode:
+    support: none
+    description: The result lists what was changed; no diff is produced.
+  idempotent:
+    support: full
+    description: With no work left a run does nothing and reports no change.
+seealso:
+  - module: plato.eas.submit
+  - module: plato.eas.progress_info
+"""
+
+EXAMPLES = r"""
+- name: Submit the demo chain
+  plato.eas.submit:
+    src: examples/chains/demo.json
+  register: job
+
+- name: Run it to the end with four local workers
+  plato.eas.local_run:
+    job_name: "{{ job.job_name }}"
+    workers: 4
+    timeout: 600
+  register: run
+
+- name: Show the final progress
+  ansible.builtin.debug:
+    msg: "{{ run.table.splitlines() }}"
+"""
+
+RETURN = r"""
+finished:
+  description: Whether the job (or all work) finished.
+  returned: always
+  type: bool
+  sample: true
+timed_out:
+  description: Whether O(timeout) passed with work left.
+  returned: always
+  type: bool
+  sample: false
+failed_tasks:
+  description: Number of tasks that failed.
+  returned: always
+  type: int
+  sample: 0
+blocked:
+  description: Tasks that can never run because an input comes from a failed task.
+  returned: always
+  type: list
+  elements: raw
+  sample: []
+rows:
+  description: The final progress summary, one entry per task type (see M(plato.eas.progress_info)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {"task_type": "null", "total": 4, "done": 4, "done_pct": 100.0, "failed": 0}
+table:
+  description: The final progress summary as a text table.
+  returned: always
+  type: str
+  sample: |-
+    Task   Waiting  Queued  Stalled  Running  Done       Failed  Total
+    null   0 (0%)   0 (0%)  0 (0%)   0 (0%)   4 (100%)   0 (0%)  4
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+UNFINISHED = ("waiting", "queued", "stalled", "running")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=eas_argument_spec(
+            workers=dict(type="int", default=2),
+            job_name=dict(type="str"),
+            timeout=dict(type="float", default=3600),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    params = module.params
+    if params["workers"] < 1:
+        module.fail_json(msg=f"workers must be at least 1, not {params['workers']}")
+    try:
+        settings = eas_settings(params)
+        if module.check_mode:
+            result = actions.report(settings, "progress", job_name=params["job_name"])
+        else:
+            result = actions.local_run(settings, workers=params["workers"],
+                                       job_name=params["job_name"], timeout=params["timeout"])
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+
+    if module.check_mode:
+        left = sum(result["total"].get(state, 0) for state in UNFINISHED)
+        result["changed"] = left > 0
+        result["msg"] = f"would run {params['workers']} worker(s) for {left} unfinished task(s)"
+        module.exit_json(**result)
+
+    # plato_eas counts failed tasks under `failed`, which Ansible reads as the task's status.
+    result["failed_tasks"] = result.pop("failed", 0)
+    if result["failed_tasks"]:
+        module.fail_json(
+            msg=f"{result['failed_tasks']} task(s) failed; see plato.eas.errors_info", **result)
+    if result.get("timed_out"):
+        module.fail_json(msg=f"timed out after {params['timeout']:g} s with work left", **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

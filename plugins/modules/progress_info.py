@@ -1,0 +1,104 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: progress_info
+short_description: Progress summary of the EAS pipeline per task type
+version_added: 0.1.0
+description:
+  - For each task type, counts the tasks that are waiting, queued, stalled, running, done and
+    failed, with the percentage of that type, plus a total line.
+  - A task is counted in the state of its latest attempt (waiting when it has none); an
+    attempt is stalled when it is running but its heartbeat is older than
+    O(max_heartbeat_age) seconds.
+  - Replaces the prototype's C(diagnostics/progress_summary.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+options:
+  job_name:
+    description:
+      - Only count the tasks of this job.
+    type: str
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Read-only; there is nothing to show a diff of.
+  idempotent:
+    support: full
+    description: Never changes anything.
+seealso:
+  - module: plato.eas.job_tree_info
+"""
+
+EXAMPLES = r"""
+- name: Progress of one job
+  plato.eas.progress_info:
+    job_name: demo
+  register: progress
+
+- name: Print it as the prototype did
+  ansible.builtin.debug:
+    msg: "{{ progress.table.splitlines() }}"
+
+# Ad hoc, from a checkout (inventories/local sets the interpreter):
+#   ansible localhost -m plato.eas.progress_info -a 'job_name=demo db_path=/srv/eas/eas.sqlite'
+"""
+
+RETURN = r"""
+rows:
+  description: One entry per task type, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {"task_type": "null", "total": 4, "waiting": 0, "waiting_pct": 0.0, "queued": 1,
+       "queued_pct": 25.0, "stalled": 0, "stalled_pct": 0.0, "running": 1, "running_pct": 25.0,
+       "done": 2, "done_pct": 50.0, "failed": 0, "failed_pct": 0.0}
+total:
+  description: The same counts summed over every task type.
+  returned: always
+  type: dict
+  sample: {"task_type": "Total", "total": 4, "done": 2, "done_pct": 50.0}
+table:
+  description: The summary as a text table, one line per task type plus the total.
+  returned: always
+  type: str
+  sample: |-
+    Task   Waiting  Queued   Stalled  Running  Done     Failed  Total
+    null   0 (0%)   1 (25%)  0 (0%)   1 (25%)  2 (50%)  0 (0%)  4
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=eas_argument_spec(job_name=dict(type="str")),
+        supports_check_mode=True,
+    )
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    try:
+        result = actions.report(
+            eas_settings(module.params), "progress", job_name=module.params["job_name"])
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

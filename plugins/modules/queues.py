@@ -1,0 +1,108 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: queues
+short_description: Declare the EAS job queues and record the queue implementation
+version_added: 0.1.0
+description:
+  - Declares one job queue per task type known to the task database, for the queue
+    implementation chosen with O(queue_implementation) (V(sql) - the attempt table is the
+    queue, nothing to declare; V(amqp) - one durable RabbitMQ queue per task type).
+  - Records that choice in the task database, so workers and the scheduler agree on it.
+  - Requires the schema (M(plato.eas.schema)) to exist.
+  - Replaces the prototype's C(database_initialisation/init_queues.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: >-
+      Reports the queues that would be declared and changes nothing. For V(amqp) the broker
+      is not contacted, so every queue is reported as to be declared.
+  diff_mode:
+    support: full
+    description: Lists the queues declared and the implementation change.
+  idempotent:
+    support: full
+    description: A second run reports no change.
+seealso:
+  - module: plato.eas.schema
+  - module: plato.eas.queue_info
+"""
+
+EXAMPLES = r"""
+- name: Use the task database as the queue (embedded default)
+  plato.eas.queues:
+    queue_implementation: sql
+
+- name: Declare RabbitMQ queues (password from EAS_MQ_PASSWORD)
+  plato.eas.queues:
+    queue_implementation: amqp
+    mq_host: rabbitmq.plato.svc
+    mq_user: eas
+"""
+
+RETURN = r"""
+implementation:
+  description: The queue implementation recorded in the database.
+  returned: always
+  type: str
+  sample: sql
+previous_implementation:
+  description: The implementation recorded before this run (null when none was).
+  returned: always
+  type: str
+  sample: null
+queues:
+  description: Every queue (one per task type).
+  returned: always
+  type: list
+  elements: str
+  sample: ["execution_chain", "null", "error"]
+declared:
+  description: The queues newly declared by this run (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def diff_of(result):
+    before = result.get("previous_implementation")
+    lines = []
+    if before != result["implementation"]:
+        lines.append(f"implementation: {before} -> {result['implementation']}")
+    lines += [f"+ queue {name}" for name in result.get("declared") or []]
+    return {"prepared": "\n".join(lines)}
+
+
+def main():
+    module = AnsibleModule(argument_spec=eas_argument_spec(), supports_check_mode=True)
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    try:
+        result = actions.init_queues(eas_settings(module.params), check_mode=module.check_mode)
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+    if module._diff and result["changed"]:
+        result["diff"] = diff_of(result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

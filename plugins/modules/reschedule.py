@@ -1,0 +1,89 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: reschedule
+short_description: Queue a new attempt for every unfinished EAS task
+version_added: 0.1.0
+description:
+  - Gives every task that has no successful attempt, and none queued or running, a new
+    attempt on its queue - typically after fixing the cause of failures.
+  - Replaces the prototype's C(queue_management/reschedule_all_unfinished_jobs.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+options:
+  job_name:
+    description:
+      - Only reschedule the tasks of this job.
+    type: str
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: Returns the tasks that would get a new attempt and changes nothing.
+  diff_mode:
+    support: none
+    description: The result lists what was changed; no diff is produced.
+  idempotent:
+    support: full
+    description: >-
+      A second run right after the first reports no change (the new attempts are queued).
+seealso:
+  - module: plato.eas.schedule
+  - module: plato.eas.errors_info
+"""
+
+EXAMPLES = r"""
+- name: Retry every failed or interrupted task of one job
+  plato.eas.reschedule:
+    job_name: transit_search_2026_11
+"""
+
+RETURN = r"""
+attempt_ids:
+  description: Ids of the new attempts (empty in check mode).
+  returned: always
+  type: list
+  elements: int
+  sample: [41, 42]
+task_ids:
+  description: Ids of the tasks rescheduled (or that would be).
+  returned: always
+  type: list
+  elements: int
+  sample: [7, 9]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=eas_argument_spec(job_name=dict(type="str")),
+        supports_check_mode=True,
+    )
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    try:
+        result = actions.reschedule(
+            eas_settings(module.params),
+            job_name=module.params["job_name"],
+            check_mode=module.check_mode,
+        )
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: schedule
+short_description: Queue every EAS task that is ready to run (one scheduler pass)
+version_added: 0.1.0
+description:
+  - Runs one pass of the scheduler, the same pass the C(eas scheduler) daemon repeats - every
+    task that is ready (fully configured, no attempt yet, all inputs available) gets a new
+    attempt on the queue named after its task type.
+  - The same pass marks stalled attempts (no heartbeat for O(max_heartbeat_age) seconds)
+    failed and, up to the retry limit, queues them again.
+  - Replaces the prototype's C(queue_management/schedule_all_waiting_tasks.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: Returns the attempts that would be created or re-queued and changes nothing.
+  diff_mode:
+    support: none
+    description: The result lists what was changed; no diff is produced.
+  idempotent:
+    support: full
+    description: A second pass with nothing newly ready reports no change.
+seealso:
+  - module: plato.eas.reschedule
+  - module: plato.eas.local_run
+"""
+
+EXAMPLES = r"""
+- name: Queue every ready task
+  plato.eas.schedule:
+  register: pass_result
+
+- name: What would be queued?
+  plato.eas.schedule:
+  check_mode: true
+"""
+
+RETURN = r"""
+attempt_ids:
+  description: >-
+    Ids of the attempts created and queued (in check mode, ids of the tasks that would get
+    one).
+  returned: always
+  type: list
+  elements: int
+  sample: [12, 13]
+requeued:
+  description: Stalled attempts that were given a new attempt.
+  returned: always
+  type: list
+  elements: int
+  sample: []
+failed_stalled:
+  description: Stalled attempts marked failed.
+  returned: always
+  type: list
+  elements: int
+  sample: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=eas_argument_spec(), supports_check_mode=True)
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    try:
+        result = actions.schedule(eas_settings(module.params), check_mode=module.check_mode)
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: submit
+short_description: Submit an EAS task chain
+version_added: 0.1.0
+description:
+  - Validates a task chain and registers it as one C(execution_chain) task; workers expand
+    it into its child tasks when it runs (see C(docs/chains.md) for the chain format).
+  - The whole chain is validated before anything is written. An invalid chain fails with
+    every problem listed with its JSON path, and writes nothing.
+  - Replaces the prototype's C(job_submission/submit.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+options:
+  src:
+    description:
+      - JSON file holding the chain, on the host the module runs on.
+      - Exactly one of O(src) and O(chain) is required.
+    type: path
+  chain:
+    description:
+      - The chain itself, a dict with C(task_list) and optionally C(job_name) and
+        C(working_directory).
+      - Exactly one of O(src) and O(chain) is required.
+    type: dict
+  validate_only:
+    description:
+      - Only validate the chain; write nothing and report no change.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: Validates the chain, writes nothing, and reports the change a real run makes.
+  diff_mode:
+    support: none
+    description: The result lists what was changed; no diff is produced.
+  idempotent:
+    support: none
+    description: Every run submits a new job (a chain may be run any number of times).
+seealso:
+  - module: plato.eas.local_run
+  - module: plato.eas.progress_info
+"""
+
+EXAMPLES = r"""
+- name: Submit a chain file
+  plato.eas.submit:
+    src: /srv/eas/chains/transit_search.json
+  register: job
+
+- name: Submit an inline chain
+  plato.eas.submit:
+    chain:
+      job_name: smoke
+      task_list:
+        - task: "null"
+          name: hello
+          outputs: {lightcurve: hello.lc}
+
+- name: Only check a chain
+  plato.eas.submit:
+    src: /srv/eas/chains/transit_search.json
+    validate_only: true
+"""
+
+RETURN = r"""
+task_id:
+  description: Id of the root C(execution_chain) task (null when nothing was written).
+  returned: always
+  type: int
+  sample: 1
+job_name:
+  description: The job's name.
+  returned: always
+  type: str
+  sample: demo
+task_count:
+  description: Number of tasks in the chain's top-level C(task_list).
+  returned: always
+  type: int
+  sample: 4
+problems:
+  description: When the chain is invalid, every problem found, with its JSON path.
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{"path": "$.task_list[1].task", "message": "unknown task type 'nul'"}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=eas_argument_spec(
+            src=dict(type="path"),
+            chain=dict(type="dict"),
+            validate_only=dict(type="bool", default=False),
+        ),
+        mutually_exclusive=[("src", "chain")],
+        required_one_of=[("src", "chain")],
+        supports_check_mode=True,
+    )
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    try:
+        result = actions.submit(
+            eas_settings(module.params),
+            chain=module.params["chain"],
+            src=module.params["src"],
+            validate_only=module.params["validate_only"],
+            check_mode=module.check_mode,
+        )
+    except EasError as exc:
+        problems = [dict(path=path, message=message)
+                    for path, message in getattr(exc, "problems", None) or []]
+        module.fail_json(msg=str(exc), problems=problems)
+    if module.check_mode and not module.params["validate_only"]:
+        result["changed"] = True
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: timings_info
+short_description: Wall-clock and CPU times of EAS task attempts, as a table or CSV
+version_added: 0.1.0
+description:
+  - For every attempt that ran - start time, job, task type, wall-clock, CPU and CPU
+    including child processes, in seconds.
+  - With O(dest), also writes the CSV form - one table per (job, task type) whose columns
+    are the task's short input metadata values (loop variables and the like) followed by the
+    three run times.
+  - Replaces the prototype's C(diagnostics/timings_list.py) and
+    C(diagnostics/timings_to_csv.py).
+author:
+  - PLATO WP36 EAS team (@plato-wp36)
+options:
+  job_name:
+    description:
+      - Only the attempts of this job.
+    type: str
+  task_type:
+    description:
+      - Only the attempts of tasks of this type.
+    type: str
+  dest:
+    description:
+      - Write the CSV form to this file. The file is only rewritten (and the task reported
+        changed) when its content would change.
+    type: path
+extends_documentation_fragment:
+  - plato.eas.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether O(dest) would change and writes nothing.
+  diff_mode:
+    support: none
+    description: Read-only; there is nothing to show a diff of.
+  idempotent:
+    support: full
+    description: Without O(dest) never changes anything; with it, a second run reports no change.
+seealso:
+  - module: plato.eas.pass_fail_info
+"""
+
+EXAMPLES = r"""
+- name: Run times of one job
+  plato.eas.timings_info:
+    job_name: demo
+  register: timings
+
+- name: Run times of the transit searches, as CSV
+  plato.eas.timings_info:
+    task_type: transit_search_bls
+    dest: /srv/eas/reports/timings_bls.csv
+
+# Ad hoc:
+#   ansible localhost -m plato.eas.timings_info -a 'job_name=demo dest=/tmp/timings.csv'
+"""
+
+RETURN = r"""
+rows:
+  description: One entry per attempt, in attempt order.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {"attempt_id": 2, "start_time": "2026-11-24 12:00:01", "start_timestamp": 1795003201.2,
+       "job_name": "demo", "task_type": "null", "task_id": 2, "wall_clock": 0.52,
+       "cpu": 0.03, "cpu_inc_children": 0.03}
+table:
+  description: The text table (seconds to 0.01 s).
+  returned: always
+  type: str
+  sample: |-
+    Start                Job   Task type  Task  Attempt  Wall-clock (s)  CPU (s)  CPU incl. ...
+    2026-11-24 12:00:01  demo  null       2     2        0.52            0.03     0.03 ...
+dest:
+  description: The CSV file.
+  returned: when O(dest) is given
+  type: str
+  sample: /srv/eas/reports/timings_bls.csv
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.plato.eas.plugins.module_utils.common import (
+    HAS_PLATO_EAS,
+    PLATO_EAS_IMPORT_ERROR,
+    EasError,
+    actions,
+    eas_argument_spec,
+    eas_settings,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=eas_argument_spec(
+            job_name=dict(type="str"),
+            task_type=dict(type="str"),
+            dest=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_PLATO_EAS:
+        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
+    filters = dict(job_name=module.params["job_name"], task_type=module.params["task_type"])
+    try:
+        settings = eas_settings(module.params)
+        if module.params["dest"]:
+            result = actions.report_csv(settings, "timings", module.params["dest"],
+                                        check_mode=module.check_mode, **filters)
+        else:
+            result = actions.report(settings, "timings", **filters)
+    except EasError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The Ansible collection's test layers, non-interactive and offline (Galaxy unreachable):
+#
+#   bash scripts/ansible_tests.sh [LAYER ...]     LAYER: sanity units build integration runner ee
+#                                                 (default: all of them, in that order)
+#
+# Every setup step is done here: the collection tree is copied to a physical
+# .../ansible_collections/plato/eas directory (ansible-test refuses a symlinked path), the
+# get-pip stand-in that lets `ansible-test sanity` bootstrap its venvs offline is written,
+# ANSIBLE_COLLECTIONS_PATH is set, and HOME points at a cache outside the checkout so nothing is
+# written to the developer's home. Needs the project venv (bash scripts/setup.sh).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV=${VENV:-$ROOT/.venv}
+export PATH="$VENV/bin:$PATH"
+# Outside the repository: inside it, ansible-test would list files with `git ls-files` of the
+# repository and skip the (untracked) copy. Kept between runs as a cache of sanity venvs.
+STATE=${EAS_ANSIBLE_TEST_STATE:-${TMPDIR:-/tmp}/plato-eas-ansible-tests-$(printf %s "$ROOT" | sha256sum | cut -c1-8)}
+COLL_ROOT=$STATE/collections
+COPY=$COLL_ROOT/ansible_collections/plato/eas
+export HOME=$STATE/home
+export ANSIBLE_COLLECTIONS_PATH=$COLL_ROOT:$VENV/collections
+export ANSIBLE_LOCAL_TEMP=$STATE/home/.ansible/tmp
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+mkdir -p "$HOME/.ansible/tmp"
+
+log() { printf '\n=== %s\n' "$*"; }
+
+write_get_pip_stand_in() {
+    # ansible-test bootstraps pip in each sanity venv with a get-pip script downloaded from a
+    # host that is unreachable here; it uses a cached copy when there is one. This stand-in runs
+    # the pip wheel bundled with the stdlib's ensurepip instead.
+    local version
+    version=$(python - <<'PY'
+import re
+from pathlib import Path
+
+import ansible_test
+
+source = (Path(ansible_test.__file__).parent / "_internal/python_requirements.py").read_text()
+print(re.search(r"pip='([0-9.]+)'", source).group(1))
+PY
+)
+    local cache="$HOME/.ansible/test/cache"
+    mkdir -p "$cache"
+    cat > "$cache/get_pip_${version//./_}.py" <<'PY'
+"""Offline stand-in for get-pip.py: run the pip wheel bundled with ensurepip."""
+import glob
+import os
+import sys
+
+import ensurepip
+
+bundled = sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), "_bundled", "pip-*.whl")))
+sys.path.insert(0, bundled[-1])
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+from pip._internal.cli.main import main  # noqa: E402
+
+sys.exit(main(["install", *args]))
+PY
+}
+
+copy_collection() {
+    # Only what the collection ships and tests (not the pipeline's src/, the venv, or the
+    # collections/ symlink back to the root).
+    mkdir -p "$COPY"
+    rsync -a --delete \
+        --exclude='__pycache__' --exclude='*.pyc' --exclude='/tests/output' \
+        --include='/galaxy.yml' --include='/README.md' --include='/requirements.yml' \
+        --include='/meta/***' --include='/plugins/***' --include='/playbooks/***' \
+        --include='/roles/***' --include='/inventories/***' --include='/docs/***' \
+        --include='/changelogs/***' --include='/examples/***' \
+        --include='/tests/' --include='/tests/config.yml' --include='/tests/sanity/***' \
+        --include='/tests/unit/' --include='/tests/unit/plugins/***' \
+        --include='/tests/integration/***' \
+        --exclude='*' \
+        "$ROOT/" "$COPY/"
+}
+
+layer_sanity() {
+    log "ansible-test sanity"
+    write_get_pip_stand_in
+    copy_collection
+    (cd "$COPY" && ansible-test sanity --local --python 3.11 --color no)
+}
+
+run_layer() {
+    case "$1" in
+        sanity) layer_sanity ;;
+        *) echo "unknown layer: $1" >&2; exit 2 ;;
+    esac
+}
+
+layers=("$@")
+[ ${#layers[@]} -gt 0 ] || layers=(sanity units build integration runner ee)
+for layer in "${layers[@]}"; do
+    run_layer "$layer"
+done
+log "ansible tests passed: ${layers[*]}"
