@@ -140,7 +140,7 @@ def test_wrong_types_are_reported():
         ("$.task_list[0].sleep", "must be a number of seconds (at least 0) or an expression"),
         ("$.task_list[1].criterion", "must be true, false or an expression"),
         ("$.task_list[1].task_list[0]", "must be of type object"),
-        ("$.task_list[2].linear_range", "must have at least 3 items"),
+        ("$.task_list[2].linear_range", "must have at least 3 item(s)"),
     ]
 
 
@@ -364,3 +364,11 @@ def test_validation_does_not_modify_the_chain():
     before = copy.deepcopy(chain)
     validate_chain(chain, KNOWN)
     assert chain == before
+
+
+def test_loop_values_must_be_a_non_empty_list():
+    loop = {"task": "execution_for_loop", "parameter": "p", "task_list": []}
+    assert problems(chain_of({**loop, "values": "(metadata['xs'])"}, {**loop, "values": []})) == [
+        ("$.task_list[0].values", "must be of type array (list)"),
+        ("$.task_list[1].values", "must have at least 1 item(s)"),
+    ]

@@ -187,8 +187,8 @@ def _schema_problem(error: jsonschema.ValidationError, path: str) -> Problem:
         "type": f"must be of type {_type_names(expected)}",
         "minLength": "must not be empty",
         "minimum": f"must be at least {expected}",
-        "minItems": f"must have at least {expected} items",
-        "maxItems": f"must have at most {expected} items",
+        "minItems": f"must have at least {expected} item(s)",
+        "maxItems": f"must have at most {expected} item(s)",
     }
     return path, messages.get(kind, error.message.splitlines()[0][:200])
 
