@@ -11,6 +11,7 @@ attributes, format fields walking attributes, arbitrary calls) or to exhaust the
 
 from __future__ import annotations
 
+import _string
 import ast
 import math
 import random
@@ -186,8 +187,7 @@ class SafeFormatter(string.Formatter):
 
 
 def _field_parts(field_name: str) -> tuple[Any, Any]:
-    import _string  # the parser str.format itself uses; stdlib, no third-party code
-
+    """Split a field like ``x[0].y`` with the parser ``str.format`` itself uses."""
     first, rest = _string.formatter_field_name_split(field_name)
     return first, list(rest)
 
