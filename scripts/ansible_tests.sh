@@ -84,9 +84,17 @@ layer_sanity() {
     (cd "$COPY" && ansible-test sanity --local --python 3.11 --color no)
 }
 
+layer_units() {
+    log "ansible-test units"
+    copy_collection
+    # --local runs the tests with this venv's Python, where plato_eas is installed.
+    (cd "$COPY" && ansible-test units --local --python 3.11 --color no)
+}
+
 run_layer() {
     case "$1" in
         sanity) layer_sanity ;;
+        units) layer_units ;;
         *) echo "unknown layer: $1" >&2; exit 2 ;;
     esac
 }
