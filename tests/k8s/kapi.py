@@ -434,9 +434,10 @@ class KubeEmulator(kmock.KubernetesEmulator):
             if field in old["metadata"]:
                 meta[field] = old["metadata"][field]
         new["kind"], new["apiVersion"] = old["kind"], old["apiVersion"]
+        new = self._normalise(new, old)
         if _spec_part(new) != _spec_part(old):
             meta["generation"] = old["metadata"].get("generation", 1) + 1
-        new = self._normalise(new, old)
+            new = self._normalise(new, old)  # observedGeneration follows
         if new == old:
             return self._view(copy.deepcopy(old), sub)
         return self._view(self._commit(key, new, old, dry, "update"), sub)
