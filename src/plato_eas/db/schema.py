@@ -107,7 +107,7 @@ TABLES: list[tuple[str, str]] = [
     createdTime              REAL,
     modifiedTime             REAL,
     fileMD5                  VARCHAR(32),
-    fileSize                 INTEGER,
+    fileSize                 BIGINT,
     passedQc                 BOOLEAN,
     UNIQUE (productId, generatedByTaskExecution),
     FOREIGN KEY (productId) REFERENCES eas_product (productId) ON DELETE CASCADE,
@@ -164,6 +164,15 @@ TABLES: list[tuple[str, str]] = [
     ("eas_config", """(
     configKey   VARCHAR(64) NOT NULL PRIMARY KEY,
     configValue TEXT
+)"""),
+    # AMQP queue outbox: attempts queued by a committed scheduling transaction that must
+    # still be published to the broker (rows are deleted once the broker confirmed them).
+    ("eas_queue_outbox", """(
+    outboxId            {pk},
+    schedulingAttemptId INTEGER NOT NULL,
+    queueName           VARCHAR(64) NOT NULL,
+    FOREIGN KEY (schedulingAttemptId)
+        REFERENCES eas_scheduling_attempt (schedulingAttemptId) ON DELETE CASCADE
 )"""),
 ]
 
