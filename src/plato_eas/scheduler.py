@@ -131,6 +131,7 @@ def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None
             return db.read(preview)
 
         def unit(tx: Tx) -> dict:
+            check_version(tx)
             now = time.time()
             stalled, requeued, given_up = _sweep_stalled(
                 tx, queue, settings.max_heartbeat_age, settings.retry_limit, now)
@@ -160,8 +161,11 @@ def reschedule_unfinished(db: Database, job_name: str | None = None,
                 return {"changed": bool(ids), "task_ids": ids, "attempt_ids": []}
             return db.read(preview)
 
-        new = db.run(lambda tx: _queue_ready(tx, queue, job_name, _RESCHEDULE_BLOCKING,
-                                             time.time()))
+        def unit(tx: Tx) -> list[dict]:
+            check_version(tx)
+            return _queue_ready(tx, queue, job_name, _RESCHEDULE_BLOCKING, time.time())
+
+        new = db.run(unit)
         queue.publish()
         return {"changed": bool(new), "task_ids": [a["taskId"] for a in new],
                 "attempt_ids": [a["schedulingAttemptId"] for a in new]}

@@ -96,7 +96,7 @@ def expand_for_loop(ctx: AttemptContext) -> list[ChildSpec]:
 
 def expand_conditional(ctx: AttemptContext) -> list[ChildSpec]:
     desc = ctx.description
-    if evaluate(desc["criterion"], ctx.metadata, ctx.requested_metadata):
+    if _value(desc["criterion"], ctx, ctx.metadata):
         return [_sub_chain(ctx, desc["task_list"], dict(ctx.metadata), "then", "$.task_list")]
     if desc.get("else_task_list"):
         return [_sub_chain(ctx, desc["else_task_list"], dict(ctx.metadata), "else",
@@ -112,7 +112,7 @@ def expand_do_while(ctx: AttemptContext) -> list[ChildSpec]:
     index_key = f"{desc['iteration_name']}_index"
     iteration = desc.get("check_iteration")
     if iteration is not None:
-        if not evaluate(desc["repeat_criterion"], ctx.metadata, ctx.requested_metadata):
+        if not _value(desc["repeat_criterion"], ctx, ctx.metadata):
             return []
         iteration += 1
     else:

@@ -5,6 +5,7 @@ transaction, so an expansion is all-or-nothing."""
 from __future__ import annotations
 
 import json
+import posixpath
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,9 +50,16 @@ def semantic_type_ids(tx: Tx, names: set[str]) -> dict[str, int]:
     return found
 
 
-def product_id(tx: Tx, directory: str, filename: str) -> int | None:
+def product_location(working_directory: str, filename: str) -> tuple[str, str]:
+    """(directoryName, filename) of a product: a file name with folders in it is stored under
+    its own folder, so one file has one spelling however a chain names it."""
+    directory, _, base = posixpath.join(working_directory, filename).rpartition("/")
+    return directory, base
+
+
+def product_id(tx: Tx, working_directory: str, filename: str) -> int | None:
     return tx.scalar("SELECT productId FROM eas_product WHERE directoryName = ? AND filename = ?",
-                     (directory, filename))
+                     product_location(working_directory, filename))
 
 
 def register_children(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> list[int]:
@@ -89,7 +97,8 @@ def register_children(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> 
             tx.execute(
                 "INSERT INTO eas_product (generatorTask, plannedTime, directoryName, filename, "
                 "semanticType) VALUES (?, ?, ?, ?, ?)",
-                (task_id, now, spec.working_directory, filename, semantic[sem]))
+                (task_id, now, *product_location(spec.working_directory, filename),
+                 semantic[sem]))
         for sem, filename in spec.inputs.items():
             source = product_id(tx, spec.working_directory, filename)
             if source is None:

@@ -40,8 +40,7 @@ def submit_chain(db: Database, chain: dict | None = None, src: str | None = None
     known = db.read(_known_types)
 
     def exists(path: str) -> bool:
-        directory, _, filename = path.rpartition("/")
-        return db.read(lambda tx: product_id(tx, directory, filename)) is not None
+        return db.read(lambda tx: product_id(tx, "", path)) is not None
 
     validate_chain(chain, known, product_exists=exists)
     spec = _root_spec(chain)

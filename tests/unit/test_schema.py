@@ -1,0 +1,96 @@
+import sqlite3
+
+import pytest
+
+from plato_eas import actions
+from plato_eas.db import Database
+from plato_eas.db.schema import SCHEMA_VERSION
+from plato_eas.errors import SchemaError
+
+# SPEC §3.1: the prototype's tables and camelCase columns are the interface.
+PROTOTYPE_COLUMNS = {
+    "eas_worker_containers": "containerId containerName requestedCpus requestedGpus requestedRam "
+                             "assignedCpus assignedGpus assignedRam",
+    "eas_task_types": "taskTypeId taskTypeName",
+    "eas_task_containers": "taskTypeId containerId",
+    "eas_task": "taskId parentTask createdTime isFullyConfigured taskTypeId jobName taskName "
+                "workingDirectory",
+    "eas_worker_host": "hostId hostname",
+    "eas_scheduling_attempt": "schedulingAttemptId taskId queuedTime isQueued isRunning "
+                              "isFinished hostId startTime latestHeartbeat endTime "
+                              "allProductsPassedQc errorFail errorText runTimeWallClock "
+                              "runTimeCpu runTimeCpuIncChildren",
+    "eas_log_messages": "generatedByTaskExecution timestamp severity message",
+    "eas_semantic_type": "semanticTypeId name",
+    "eas_product": "productId generatorTask plannedTime directoryName filename semanticType "
+                   "mimeType",
+    "eas_product_version": "productVersionId productId generatedByTaskExecution repositoryId "
+                           "createdTime modifiedTime fileMD5 fileSize passedQc",
+    "eas_metadata_keys": "keyId name",
+    "eas_metadata_item": "taskId schedulingAttemptId productId productVersionId setAtTime "
+                         "metadataKey valueFloat valueString",
+    "eas_task_input": "taskId inputId semanticType",
+    "eas_task_metadata_input": "taskId inputId",
+}
+
+
+def test_schema_has_prototype_tables_and_columns_exactly(installed):
+    conn = sqlite3.connect(installed.db_path)
+    for table, columns in PROTOTYPE_COLUMNS.items():
+        found = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        assert found == columns.split(), table
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(db):
+    assert db.read(lambda tx: tx.scalar("PRAGMA journal_mode")) == "wal"
+    assert db.read(lambda tx: tx.scalar("PRAGMA foreign_keys")) == 1
+
+
+def test_create_is_idempotent_and_loads_the_registry(settings):
+    first = actions.init_schema(settings)
+    assert first["changed"] and "eas_task" in first["created_tables"]
+    assert "null" in first["task_types"] and first["version"] == SCHEMA_VERSION
+    second = actions.init_schema(settings)
+    assert second["changed"] is False and second["created_tables"] == []
+    with Database(settings) as db:
+        links = db.read(lambda tx: tx.scalar(
+            "SELECT COUNT(*) FROM eas_task_containers tc JOIN eas_task_types t "
+            "ON t.taskTypeId = tc.taskTypeId WHERE t.taskTypeName = 'null'"))
+        assert links == 2  # 'all' containers
+        cpus = db.read(lambda tx: tx.scalar(
+            "SELECT requestedCpus FROM eas_worker_containers WHERE containerName = 'eas-tda'"))
+        assert cpus == 2
+
+
+def test_check_mode_changes_nothing(settings):
+    planned = actions.init_schema(settings, check_mode=True)
+    assert planned["changed"] and "eas_task" in planned["created_tables"]
+    with Database(settings) as db:
+        assert db.read(lambda tx: tx.dialect.table_names(tx)) == []
+
+
+def test_absent_drops_everything_and_check_mode_lists_it(installed):
+    plan = actions.init_schema(installed, state="absent", check_mode=True)
+    assert plan["changed"] and "eas_task" in plan["dropped_tables"]
+    assert actions.init_schema(installed, state="absent")["changed"]
+    assert actions.init_schema(installed, state="absent")["changed"] is False
+
+
+def test_newer_schema_version_is_refused(db, installed):
+    db.run(lambda tx: tx.execute(
+        "INSERT INTO eas_schema_version (version, appliedTime) VALUES (?, 0)",
+        (SCHEMA_VERSION + 1,)))
+    with pytest.raises(SchemaError, match="newer than this release"):
+        actions.init_schema(installed)
+    with pytest.raises(SchemaError, match="newer than this release"):
+        actions.schedule(installed)
+
+
+def test_registry_override_with_unknown_container_is_refused(settings, tmp_path):
+    bad = tmp_path / "registry.yaml"
+    bad.write_text("containers: [{name: a, image: x, cpu: 1, memory_gb: 1}]\n"
+                   "task_types: [{name: 'null', container: b}]\n")
+    from plato_eas.errors import RegistryError
+
+    with pytest.raises(RegistryError, match="unknown container 'b'"):
+        actions.init_schema(settings.replace(registry_file=str(bad)))
