@@ -1,0 +1,458 @@
+"""The RabbitMQ job queue (SPEC §5), through pika.
+
+One durable queue per task type, named after it; each message is one scheduling-attempt id in
+ASCII decimal, published persistent with publisher confirms. The task database stays the
+record of truth:
+
+* **Outbox.** :meth:`AmqpQueue.stage` writes ``eas_queue_outbox`` rows inside the scheduling
+  transaction; :meth:`AmqpQueue.publish` (after commit) sends them, waits for the broker's
+  confirms and only then deletes the rows. A scheduler that dies between commit and publish
+  leaves rows behind that the next ``publish()`` (any scheduler) sends: nothing is lost; a
+  crash after sending but before the delete sends a duplicate, which claim() skips.
+* **Claim.** Each queue object consumes with ``basic.qos(prefetch_count=1, global)``: at most
+  one unacknowledged message per worker. A delivered id is claimed in the database with
+  ``UPDATE … SET isQueued=0, isRunning=1 … WHERE schedulingAttemptId=? AND isQueued=1``; a
+  message whose attempt is no longer queued (finished, running elsewhere, purged, a
+  duplicate) is acked and skipped. :meth:`done` acks only after the worker recorded the
+  attempt finished, so a worker that dies mid-task gets its message redelivered (and the
+  running attempt is recovered by the scheduler's stalled-attempt handling).
+* **Reconnect.** Every broker operation is retried on connection loss with exponential
+  backoff (0.2 s → 5 s), for ``connect_patience`` seconds before the first successful
+  connection and ``reconnect_patience`` seconds after one; then a one-line
+  :class:`~plato_eas.errors.QueueError`. Wrong credentials or vhost fail at once.
+
+A broker ``consumer_timeout`` (RabbitMQ default 30 min) shorter than a task closes the
+worker's channel: harmless (the redelivered message is skipped because the attempt is
+running), but operators should raise it for long tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import time
+from collections import deque
+from typing import Any, Callable, TypeVar
+
+from ..db import Database, Tx
+from ..errors import QueueError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+OUTBOX_BATCH = 2000
+
+_TAKE = """
+UPDATE eas_scheduling_attempt
+SET isQueued = 0, isRunning = 1, hostId = ?, startTime = ?, latestHeartbeat = ?
+WHERE schedulingAttemptId = ? AND isQueued = 1
+"""
+
+_RELEASE = """
+UPDATE eas_scheduling_attempt SET isQueued = 1, isRunning = 0, hostId = NULL,
+startTime = NULL, latestHeartbeat = NULL
+WHERE schedulingAttemptId = ? AND isRunning = 1 AND isFinished = 0
+"""
+
+_WAITING = """
+SELECT tt.taskTypeName, a.schedulingAttemptId FROM eas_scheduling_attempt a
+JOIN eas_task t ON t.taskId = a.taskId
+JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId
+WHERE a.isQueued = 1 AND tt.taskTypeName IN ({marks})
+ORDER BY a.schedulingAttemptId
+"""
+
+_DELETE_OUTBOX = "DELETE FROM eas_queue_outbox WHERE {column} IN ({marks})"
+
+_UNQUEUE = """
+UPDATE eas_scheduling_attempt SET isQueued = 0
+WHERE isQueued = 1 AND schedulingAttemptId IN ({marks})
+"""
+
+_OUTBOX = """
+SELECT o.outboxId, o.schedulingAttemptId, o.queueName, a.isQueued
+FROM eas_queue_outbox o
+LEFT JOIN eas_scheduling_attempt a ON a.schedulingAttemptId = o.schedulingAttemptId
+ORDER BY o.outboxId
+LIMIT {limit}
+"""
+
+
+class _ExpectedNotFound(logging.Filter):
+    """pika logs every broker-closed channel as a warning; a passive declare of a queue that
+    does not exist yet is expected (declare, depths), so that one is not worth a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "NOT_FOUND - no queue" not in record.getMessage()
+
+
+logging.getLogger("pika.channel").addFilter(_ExpectedNotFound())
+
+
+def _marks(items: list) -> str:
+    return ", ".join("?" for _ in items)
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class AmqpQueue:
+    implementation = "amqp"
+    #: seconds to keep retrying before the first successful connection (admin actions)
+    connect_patience = 15.0
+    #: seconds to keep retrying after a connection was lost (daemons survive broker restarts)
+    reconnect_patience = 300.0
+    #: longest a claim waits for a delivery while the broker still reports ready messages
+    claim_wait = 5.0
+
+    def __init__(self, db: Database, connect_patience: float | None = None,
+                 reconnect_patience: float | None = None):
+        try:
+            import pika
+        except ImportError:
+            raise QueueError(
+                "queue_implementation amqp needs the pika package (pip install 'plato-eas[amqp]')"
+            ) from None
+        self.pika = pika
+        self.db = db
+        self.settings = db.settings
+        if connect_patience is not None:
+            self.connect_patience = connect_patience
+        if reconnect_patience is not None:
+            self.reconnect_patience = reconnect_patience
+        self._conn: Any = None
+        self._ch: Any = None
+        self._gen = 0  # connection generation: delivery tags die with their connection
+        self._ever_connected = False
+        self._declared: set[str] = set()
+        self._consuming: tuple[str, ...] = ()
+        self._buffer: deque[tuple[int, bytes]] = deque()
+        self._held: dict[int, tuple[int, int]] = {}  # attempt id -> (generation, tag)
+        import pika.exceptions as px
+
+        self._fatal = (px.ProbableAuthenticationError, px.AuthenticationError,
+                       px.ProbableAccessDeniedError)
+        self._transient = (px.AMQPConnectionError, px.ChannelWrongStateError,
+                           px.ConsumerCancelled, px.UnroutableError, px.NackError, OSError)
+
+    # -- connection -----------------------------------------------------------------------
+    def describe(self) -> str:
+        s = self.settings
+        scheme = "amqps" if s.mq_tls else "amqp"
+        vhost = s.mq_vhost if s.mq_vhost == "/" else "/" + s.mq_vhost
+        return f"{scheme}://{s.mq_user}@{s.mq_host}:{s.mq_port}{vhost}"
+
+    def _parameters(self) -> Any:
+        s = self.settings
+        pika = self.pika
+        options = None
+        if s.mq_tls:
+            options = pika.SSLOptions(ssl.create_default_context(), server_hostname=s.mq_host)
+        return pika.ConnectionParameters(
+            host=s.mq_host, port=int(s.mq_port), virtual_host=s.mq_vhost,
+            credentials=pika.PlainCredentials(s.mq_user, s.mq_password, erase_on_connect=False),
+            ssl_options=options, heartbeat=600, blocked_connection_timeout=120,
+            connection_attempts=1, socket_timeout=5, stack_timeout=15,
+            client_properties={"connection_name": f"plato-eas pid {os.getpid()}"},
+        )
+
+    def _connect(self) -> None:
+        self._drop()
+        conn = self.pika.BlockingConnection(self._parameters())
+        try:
+            ch = conn.channel()
+            ch.confirm_delivery()
+            ch.basic_qos(prefetch_count=1, global_qos=True)
+            ch.add_on_cancel_callback(self._on_cancel)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._ch = conn, ch
+        self._gen += 1
+        self._ever_connected = True
+
+    def _drop(self) -> None:
+        """Forget the connection; the broker requeues whatever it had delivered to us."""
+        conn, self._conn, self._ch = self._conn, None, None
+        self._declared.clear()
+        self._consuming = ()
+        self._buffer.clear()
+        self._held.clear()
+        if conn is not None:
+            try:
+                if conn.is_open:
+                    conn.close()
+            except Exception:  # noqa: BLE001 - it is gone either way
+                pass
+
+    def _on_cancel(self, _frame: Any) -> None:
+        self._consuming = ()  # the broker cancelled a consumer (queue deleted): re-consume
+
+    def _broker(self, op: Callable[[], T]) -> T:
+        """Run ``op`` on a live channel, reconnecting with backoff on connection loss."""
+        px = self.pika.exceptions
+        delay = 0.2
+        start = time.monotonic()
+        while True:
+            try:
+                if self._conn is None or not self._conn.is_open or not self._ch.is_open:
+                    self._connect()
+                return op()
+            except self._fatal as exc:
+                self._drop()
+                raise QueueError(f"RabbitMQ {self.describe()} refused the login "
+                                 f"(user, password or vhost): {type(exc).__name__}") from None
+            except px.ChannelClosedByBroker as exc:
+                self._drop()
+                raise QueueError(f"RabbitMQ {self.describe()}: {exc.reply_code} "
+                                 f"{exc.reply_text}") from None
+            except self._transient as exc:
+                self._drop()
+                patience = (self.reconnect_patience if self._ever_connected
+                            else self.connect_patience)
+                if time.monotonic() - start + delay > patience:
+                    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise QueueError(f"cannot reach RabbitMQ {self.describe()}: {detail}"
+                                     ) from None
+                log.warning("RabbitMQ connection lost (%s); retrying in %.1f s",
+                            type(exc).__name__, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _count(self, name: str) -> int | None:
+        """Ready messages in ``name`` (None when the queue does not exist), not consuming."""
+        ch = self._conn.channel()
+        try:
+            return ch.queue_declare(queue=name, passive=True).method.message_count
+        except self.pika.exceptions.ChannelClosedByBroker as exc:
+            if exc.reply_code == 404:
+                return None
+            raise
+        finally:
+            if ch.is_open:
+                ch.close()
+
+    def _ensure_declared(self, names: list[str]) -> list[str]:
+        """Declare (durable) each queue that does not exist yet; returns the new ones.
+        An existing queue is accepted as it is (an operator may have made it a quorum
+        queue)."""
+        new = []
+        for name in names:
+            if name in self._declared:
+                continue
+            if self._count(name) is None:
+                self._ch.queue_declare(queue=name, durable=True)
+                new.append(name)
+            self._declared.add(name)
+        return new
+
+    # -- JobQueue interface ---------------------------------------------------------------
+    def declare(self, names: list[str]) -> list[str]:
+        return self._broker(lambda: self._ensure_declared(list(names)))
+
+    def stage(self, tx: Tx, attempts: dict[str, list[int]]) -> None:
+        rows = [(int(aid), name) for name, ids in attempts.items() for aid in ids]
+        if rows:
+            tx.executemany(
+                "INSERT INTO eas_queue_outbox (schedulingAttemptId, queueName) VALUES (?, ?)",
+                rows)
+
+    def publish(self) -> int:
+        """Send every outbox row (ours or a crashed scheduler's) and delete it once confirmed.
+        Rows whose attempt is no longer queued (purged, deleted) are dropped unsent."""
+        sent = 0
+        query = _OUTBOX.format(limit=OUTBOX_BATCH)
+        while True:
+            rows = self.db.read(lambda tx: tx.tuples(query))
+            if not rows:
+                return sent
+            todo = [(int(aid), str(name)) for _, aid, name, queued in rows if queued]
+            if todo:
+                self._broker(lambda todo=todo: self._send(todo))
+            sent += len(todo)
+            done = [int(r[0]) for r in rows]
+
+            def forget(tx: Tx, done: list[int] = done) -> None:
+                for chunk in _chunks(done):
+                    tx.execute(_DELETE_OUTBOX.format(column="outboxId", marks=_marks(chunk)),
+                               chunk)
+
+            self.db.run(forget)
+            if len(rows) < OUTBOX_BATCH:
+                return sent
+
+    def _send(self, messages: list[tuple[int, str]]) -> None:
+        self._ensure_declared(sorted({name for _, name in messages}))
+        props = self.pika.BasicProperties(delivery_mode=2, content_type="text/plain")
+        for attempt_id, name in messages:
+            # Confirm mode: returns once the broker has taken responsibility for the
+            # (persistent) message; mandatory: an unroutable message raises.
+            self._ch.basic_publish(exchange="", routing_key=name,
+                                   body=str(attempt_id).encode("ascii"),
+                                   properties=props, mandatory=True)
+
+    def _on_message(self, _ch: Any, method: Any, _props: Any, body: bytes) -> None:
+        self._buffer.append((method.delivery_tag, body))
+
+    def _stop_consuming(self) -> None:
+        """Cancel our consumers; deliveries not yet claimed go back to their queues."""
+        if self._consuming:
+            for tag in list(self._ch.consumer_tags):
+                self._ch.basic_cancel(tag)
+            while self._buffer:
+                tag, _ = self._buffer.popleft()
+                self._ch.basic_nack(tag, requeue=True)
+            self._consuming = ()
+
+    def _ensure_consuming(self, names: tuple[str, ...]) -> None:
+        if self._consuming == names:
+            return
+        self._stop_consuming()
+        self._ensure_declared(list(names))
+        for name in names:
+            self._ch.basic_consume(queue=name, on_message_callback=self._on_message)
+        self._consuming = names
+
+    def _next_delivery(self, names: tuple[str, ...]) -> tuple[int, int, bytes] | None:
+        self._ensure_consuming(names)
+        deadline = time.monotonic() + self.claim_wait
+        while True:
+            self._conn.process_data_events(time_limit=0)
+            if self._buffer:
+                tag, body = self._buffer.popleft()
+                return self._gen, tag, body
+            if self._held:
+                # Our one prefetch slot is taken by a claimed, unfinished attempt: fetch
+                # directly (a worker running several attempts at once).
+                for name in names:
+                    method, _props, body = self._ch.basic_get(queue=name)
+                    if method is not None:
+                        return self._gen, method.delivery_tag, body
+                return None
+            ready = sum(self._count(name) or 0 for name in names)
+            if ready == 0:
+                self._conn.process_data_events(time_limit=0)
+                if not self._buffer:
+                    return None
+                continue
+            if time.monotonic() > deadline:
+                return None
+            self._conn.process_data_events(time_limit=0.02)
+
+    def claim(self, names: list[str], host_id: int) -> int | None:
+        key = tuple(sorted(set(names)))
+        if not key:
+            return None
+        while True:
+            delivery = self._broker(lambda: self._next_delivery(key))
+            if delivery is None:
+                return None
+            gen, tag, body = delivery
+            try:
+                attempt_id: int | None = int(body.decode("ascii"))
+            except (UnicodeDecodeError, ValueError):
+                log.error("dropping malformed message %r", body[:40])
+                attempt_id = None
+            if attempt_id is not None:
+                now = time.time()
+                try:
+                    taken = self.db.run(lambda tx, a=attempt_id, t=now: tx.execute(
+                        _TAKE, (host_id, t, t, a)))
+                except BaseException:
+                    self._settle(gen, tag, ack=False)  # give it back: our one slot is free
+                    raise
+                if taken == 1:
+                    if gen == self._gen:
+                        self._held[attempt_id] = (gen, tag)
+                    return attempt_id
+            self._settle(gen, tag, ack=True)  # finished, running elsewhere, purged, duplicate
+
+    def _settle(self, gen: int, tag: int, ack: bool) -> None:
+        """Ack (or requeue) one delivery; a delivery from a lost connection was already
+        requeued by the broker, so there is nothing to do for it."""
+        if gen != self._gen or self._ch is None or not self._ch.is_open:
+            return
+        try:
+            if ack:
+                self._ch.basic_ack(tag)
+            else:
+                self._ch.basic_nack(tag, requeue=True)
+        except (self.pika.exceptions.AMQPError, OSError) as exc:
+            log.warning("could not settle a delivery (%s): it will be redelivered and skipped",
+                        type(exc).__name__)
+            self._drop()
+
+    def done(self, attempt_id: int) -> None:
+        held = self._held.pop(int(attempt_id), None)
+        if held is not None:
+            self._settle(*held, ack=True)
+
+    def release(self, attempt_id: int) -> None:
+        """Queued again in the database, and its message back in the broker queue (for
+        another consumer: we stop consuming until our next claim)."""
+        requeued = self.db.run(lambda tx: tx.execute(_RELEASE, (int(attempt_id),)))
+        held = self._held.pop(int(attempt_id), None)
+        if held is not None and held[0] == self._gen and self._ch is not None:
+            try:
+                self._stop_consuming()
+            except (self.pika.exceptions.AMQPError, OSError):
+                self._drop()  # the broker requeues everything we held
+                return
+            self._settle(*held, ack=not requeued)
+
+    def keepalive(self) -> None:
+        """Let pika answer broker heartbeats while a long task runs (call now and then from
+        the thread that owns this queue)."""
+        if self._conn is not None and self._conn.is_open:
+            try:
+                self._conn.process_data_events(time_limit=0)
+            except (self.pika.exceptions.AMQPError, OSError):
+                self._drop()
+
+    def _waiting(self, tx: Tx, names: list[str]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {name: [] for name in names}
+        if names:
+            for name, attempt_id in tx.tuples(_WAITING.format(marks=_marks(names)), names):
+                out[name].append(int(attempt_id))
+        return out
+
+    def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
+        """Ready messages per queue from the broker (passive declare, nothing consumed); the
+        ids are the attempts the database records as queued for that task type."""
+        names = list(names)
+        counts = self._broker(lambda: {name: self._count(name) for name in names})
+        waiting = self.db.read(lambda tx: self._waiting(tx, names))
+        return {
+            name: {"messages": counts[name] or 0,
+                   "ids": waiting[name] if len(waiting[name]) <= show_ids else []}
+            for name in names
+        }
+
+    def purge(self, names: list[str]) -> dict[str, list[int]]:
+        """Mark the queued attempts of these types not queued, drop their outbox rows and
+        purge the broker queues, all under the scheduler lock, so that no attempt the
+        database calls queued is left without a message."""
+        names = list(names)
+
+        def unit(tx: Tx) -> dict[str, list[int]]:
+            tx.dialect.lock_scheduler(tx)
+            waiting = self._waiting(tx, names)
+            ids = [i for group in waiting.values() for i in group]
+            for chunk in _chunks(ids):
+                tx.execute(_UNQUEUE.format(marks=_marks(chunk)), chunk)
+            for chunk in _chunks(names):
+                tx.execute(_DELETE_OUTBOX.format(column="queueName", marks=_marks(chunk)),
+                           chunk)
+            self._broker(lambda: [self._ch.queue_purge(queue=name) for name in names
+                                  if self._count(name) is not None])
+            return waiting
+
+        return self.db.run(unit)
+
+    def close(self) -> None:
+        """Close the broker connection (unacknowledged deliveries return to their queues);
+        the database connection belongs to the caller."""
+        self._drop()

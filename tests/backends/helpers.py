@@ -1,0 +1,57 @@
+"""Shared helpers for the backend tests, proofs and benchmarks."""
+
+from __future__ import annotations
+
+import time
+
+from plato_eas import actions
+from plato_eas.db import Database
+from plato_eas.settings import Settings
+
+
+def init(settings: Settings) -> None:
+    """Schema, registry and queues, as an operator's first two actions would."""
+    actions.init_schema(settings)
+    actions.init_queues(settings)
+
+
+def add_null_tasks(settings: Settings, count: int, job_name: str = "bulk",
+                   sleep: float | None = None) -> list[int]:
+    """``count`` ready ``null`` tasks (no inputs), written in bulk; returns their ids."""
+    import json
+
+    from plato_eas.metadata import write_items
+
+    description = {"task": "null", **({"sleep": sleep} if sleep else {})}
+
+    def unit(tx) -> list[int]:
+        type_id = tx.scalar("SELECT taskTypeId FROM eas_task_types WHERE taskTypeName = 'null'")
+        before = tx.scalar("SELECT COALESCE(MAX(taskId), 0) FROM eas_task")
+        now = time.time()
+        tx.executemany(
+            "INSERT INTO eas_task (parentTask, createdTime, isFullyConfigured, taskTypeId, "
+            "jobName, taskName, workingDirectory) VALUES (NULL, ?, 1, ?, ?, ?, ?)",
+            [(now, type_id, job_name, f"t{i}", job_name) for i in range(count)])
+        ids = [r[0] for r in tx.tuples(
+            "SELECT taskId FROM eas_task WHERE taskId > ? AND jobName = ? ORDER BY taskId",
+            (before, job_name))]
+        if sleep:
+            write_items(tx, "taskId", [(i, {"task_description": json.dumps(description)})
+                                       for i in ids])
+        return ids
+
+    with Database(settings) as db:
+        return db.run(unit)
+
+
+def attempt_rows(settings: Settings) -> list[dict]:
+    with Database(settings) as db:
+        return db.read(lambda tx: tx.rows(
+            "SELECT schedulingAttemptId, taskId, isQueued, isRunning, isFinished, errorFail, "
+            "hostId FROM eas_scheduling_attempt ORDER BY schedulingAttemptId"))
+
+
+def new_host(settings: Settings, name: str = "test-host") -> int:
+    with Database(settings) as db:
+        return db.run(lambda tx: tx.insert(
+            "INSERT INTO eas_worker_host (hostname) VALUES (?)", (name,)))
