@@ -73,7 +73,7 @@ def test_module_calls_exactly_one_action(name, run_module, fake_actions, tmp_pat
 
 @pytest.mark.parametrize("name", sorted(n for n, case in CASES.items() if case[4]))
 def test_check_mode_is_passed_on(name, run_module, fake_actions):
-    args, action, _, _, _ = CASES[name]
+    args = CASES[name][0]
     module = load(name)
     fake = fake_actions(module, result={"changed": True})
     status, _result = run_module(module, args, check_mode=True)
@@ -132,8 +132,8 @@ def test_connection_options_come_from_the_environment(run_module, fake_actions, 
     fake = fake_actions(module, result={"changed": False, "rows": [], "table": ""})
     monkeypatch.setenv("EAS_DB_ENGINE", "mysql")
     monkeypatch.setenv("EAS_DB_PORT", "3307")
-    status, _ = run_module(module, {"db_host": "db.example.org"})
-    assert status == "exit"
+    status, result = run_module(module, {"db_host": "db.example.org"})
+    assert status == "exit", result
     settings = fake.calls[0][1]
     assert (settings.db_engine, settings.db_host, settings.db_port) == (
         "mysql", "db.example.org", 3307)
