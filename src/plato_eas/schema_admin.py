@@ -41,7 +41,7 @@ def _load_registry(tx: Tx, registry: Registry) -> None:
     for task_type in registry.task_types:
         for container in registry.containers_for(task_type):
             tx.execute(
-                f"{ignore} INTO eas_task_containers (taskTypeId, containerId) "
+                f"{ignore} INTO eas_task_containers (taskTypeId, containerId) "  # noqa: S608
                 "SELECT tt.taskTypeId, c.containerId FROM eas_task_types tt, "
                 "eas_worker_containers c WHERE tt.taskTypeName = ? AND c.containerName = ?",
                 (task_type, container))

@@ -77,7 +77,7 @@ class Settings:
             out[name] = "********" if out[name] else ""
         return out
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 

@@ -36,7 +36,7 @@ def _ids(tx: Tx, table: str, id_col: str, name_col: str, names: set[str]) -> dic
         return {}
     marks = ", ".join("?" for _ in names)
     return dict(tx.tuples(
-        f"SELECT {name_col}, {id_col} FROM {table} WHERE {name_col} IN ({marks})",
+        f"SELECT {name_col}, {id_col} FROM {table} WHERE {name_col} IN ({marks})",  # noqa: S608
         sorted(names)))
 
 

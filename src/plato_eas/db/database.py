@@ -58,7 +58,7 @@ class Tx:
         if fetched and isinstance(fetched[0], dict):
             return list(fetched)
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in fetched]
+        return [dict(zip(names, row, strict=False)) for row in fetched]
 
     def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows as plain tuples: the fast path for large reports and bulk reads."""
@@ -97,7 +97,7 @@ class Database:
                 pass
             self._conn = None
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -120,7 +120,7 @@ class SqlQueue:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
                 tx.execute(
-                    "UPDATE eas_scheduling_attempt SET isQueued = 0 "
+                    "UPDATE eas_scheduling_attempt SET isQueued = 0 "  # noqa: S608
                     f"WHERE isQueued = 1 AND schedulingAttemptId IN ({_marks(chunk)})", chunk)
             return waiting
 

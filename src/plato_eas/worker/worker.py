@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import time
-from pathlib import Path
 
 from ..chains.expand import expand
 from ..context import load_context
