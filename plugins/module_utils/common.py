@@ -8,9 +8,10 @@ pipeline logic lives here, and nothing here calls ``fail_json``: modules convert
 ``EasError`` to ``fail_json`` themselves, once, in ``main()``.
 """
 
+import os
 import traceback
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 __all__ = [
     "CONNECTION_OPTIONS",
@@ -21,6 +22,7 @@ __all__ = [
     "connection_argument_spec",
     "connection_params",
     "eas_argument_spec",
+    "eas_env_fallback",
     "eas_settings",
 ]
 
@@ -69,12 +71,21 @@ _CHOICES = {
 CONNECTION_OPTIONS = tuple(name for name, _type, _secret in _CONNECTION_OPTIONS)
 
 
+def eas_env_fallback(*names):
+    """Like Ansible's env_fallback, but an empty variable counts as unset (an AWX credential
+    injects every field of its type, empty or not; plato_eas reads EAS_* the same way)."""
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
+
 def connection_argument_spec():
     """The connection options every module accepts. No defaults: an option left unset is
     filled by plato_eas from EAS_* variables, the config file, or its built-in default."""
     spec = {}
     for name, kind, secret in _CONNECTION_OPTIONS:
-        option = dict(type=kind, fallback=(env_fallback, ["EAS_" + name.upper()]))
+        option = dict(type=kind, fallback=(eas_env_fallback, ["EAS_" + name.upper()]))
         if secret:
             option["no_log"] = True
         if name in _CHOICES:
@@ -95,8 +106,10 @@ def eas_argument_spec(**module_options):
 
 
 def connection_params(params):
-    """The connection options that were given (module option, module_defaults or EAS_*)."""
-    return {name: params[name] for name in CONNECTION_OPTIONS if params.get(name) is not None}
+    """The connection options that were given (module option, module_defaults or EAS_*);
+    None and "" mean not given."""
+    return {name: params[name] for name in CONNECTION_OPTIONS
+            if params.get(name) is not None and params.get(name) != ""}
 
 
 def eas_settings(params, environ=None):

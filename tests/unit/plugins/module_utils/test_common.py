@@ -29,10 +29,18 @@ def test_options_fall_back_to_the_daemons_environment_variables():
     spec = common.connection_argument_spec()
     for name, option in spec.items():
         fallback, (variable,) = option["fallback"]
-        assert fallback is common.env_fallback
+        assert fallback is common.eas_env_fallback
         assert variable == "EAS_" + name.upper()
         # No defaults in the spec: an unset option is left to plato_eas (env, config file).
         assert "default" not in option
+
+
+def test_empty_environment_variables_count_as_unset(monkeypatch):
+    monkeypatch.setenv("EAS_DB_PORT", "")
+    monkeypatch.setenv("EAS_DB_HOST", "db.example.org")
+    with pytest.raises(common.AnsibleFallbackNotFound):
+        common.eas_env_fallback("EAS_DB_PORT")
+    assert common.eas_env_fallback("EAS_DB_PORT", "EAS_DB_HOST") == "db.example.org"
 
 
 def test_only_passwords_are_secret():
@@ -56,7 +64,7 @@ def test_module_options_cannot_redefine_connection_options():
 
 def test_only_given_options_are_passed_on():
     params = dict.fromkeys(common.CONNECTION_OPTIONS)
-    params.update(db_engine="mysql", db_port=3307, job_name="x")
+    params.update(db_engine="mysql", db_port=3307, db_host="", job_name="x")
     assert common.connection_params(params) == {"db_engine": "mysql", "db_port": 3307}
 
 

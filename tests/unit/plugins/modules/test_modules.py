@@ -139,6 +139,18 @@ def test_connection_options_come_from_the_environment(run_module, fake_actions, 
         "mysql", "db.example.org", 3307)
 
 
+def test_empty_environment_values_are_ignored(run_module, fake_actions, monkeypatch):
+    """AWX injects every field of a credential type, the empty ones as ""."""
+    module = load("progress_info")
+    fake = fake_actions(module, result={"changed": False, "rows": [], "table": ""})
+    for name in ("EAS_DB_PORT", "EAS_DB_HOST", "EAS_DB_PASSWORD", "EAS_MQ_PORT"):
+        monkeypatch.setenv(name, "")
+    status, result = run_module(module, {})
+    assert status == "exit", result
+    settings = fake.calls[0][1]
+    assert (settings.db_port, settings.db_host, settings.mq_port) == (3306, "localhost", 5672)
+
+
 def test_bad_choice_is_refused_by_the_argument_spec(run_module, fake_actions):
     module = load("schema")
     fake = fake_actions(module)
