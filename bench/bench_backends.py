@@ -1,0 +1,196 @@
+"""Benchmarks of the production backends (issue 4 §6): MariaDB and RabbitMQ, real servers.
+
+    python bench/bench_backends.py [--tasks 10000] [--attempts 5000] [--json out.json]
+
+Starts throw-away MariaDB and RabbitMQ servers (tests/backends/servers.py; reuses those of
+``scripts/servers.sh`` when ``EAS_SERVERS_DIR`` points at them) and prints:
+
+* one scheduling pass over N ready tasks (MariaDB; SQL queue, and AMQP incl. publishing);
+* claims/s with 4 claimer processes on the SQL queue (MariaDB), with deadlocks that escaped
+  to the caller and "empty" answers given while attempts were still queued;
+* ``null`` attempts/s end to end with 4 worker processes, SQL queue and AMQP queue.
+
+Targets (prototype on this machine class → target): pass over 10,000 tasks 39.9 s → < 0.5 s;
+claims/s 259 → > 2,000 with no deadlock escapes; end to end "a few/s" → > 300/s.
+These are measurements, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "backends"))
+sys.path.insert(0, str(ROOT / "src"))
+
+import servers  # noqa: E402
+from helpers import add_null_tasks, init, new_host  # noqa: E402
+
+from plato_eas.db import Database  # noqa: E402
+from plato_eas.queues.base import open_queue  # noqa: E402
+from plato_eas.scheduler import schedule_pass  # noqa: E402
+from plato_eas.settings import Settings  # noqa: E402
+
+CTX = multiprocessing.get_context("fork")
+TARGETS = {"schedule_pass_s": 0.5, "claims_per_s": 2000, "attempts_per_s": 300}
+
+
+def fresh(mariadb, rabbitmq, queue: str, tmp: Path) -> Settings:
+    name = "eas_b_" + uuid.uuid4().hex[:10]
+    mariadb.create_database(name)
+    extra = {}
+    if queue == "amqp":
+        rabbitmq.delete_queues(["null", "error"])
+        extra = dict(queue_implementation="amqp", mq_host="127.0.0.1", mq_port=rabbitmq.port,
+                     mq_user=rabbitmq.user, mq_password=rabbitmq.password,
+                     mq_vhost=rabbitmq.vhost)
+    settings = Settings(db_engine="mysql", db_host="127.0.0.1", db_port=mariadb.port,
+                        db_user=mariadb.user, db_password=mariadb.password, db_name=name,
+                        data_dir=str(tmp / name), **extra)
+    init(settings)
+    return settings
+
+
+def bench_schedule(settings: Settings, tasks: int) -> dict:
+    add_null_tasks(settings, tasks)
+    with Database(settings) as db:
+        started = time.perf_counter()
+        result = schedule_pass(db)
+        elapsed = time.perf_counter() - started
+    assert len(result["attempt_ids"]) == tasks
+    return {"tasks": tasks, "seconds": round(elapsed, 3)}
+
+
+def _claimer(settings: Settings, host: int, out) -> None:
+    from plato_eas.errors import EasError
+
+    claimed, empties, escapes = [], 0, 0
+    with Database(settings) as db:
+        queue = open_queue(db)
+        while True:
+            try:
+                aid = queue.claim(["null"], host)
+            except EasError:
+                escapes += 1
+                continue
+            if aid is None:
+                left = db.read(lambda tx: tx.scalar(
+                    "SELECT COUNT(*) FROM eas_scheduling_attempt WHERE isQueued = 1"))
+                if left:
+                    empties += 1
+                    continue
+                break
+            claimed.append(aid)
+        queue.close()
+    out.put((claimed, empties, escapes))
+
+
+def bench_claims(settings: Settings, attempts: int, claimers: int = 4) -> dict:
+    add_null_tasks(settings, attempts)
+    with Database(settings) as db:
+        schedule_pass(db)
+    hosts = [new_host(settings, f"claimer-{i}") for i in range(claimers)]
+    out = CTX.Queue()
+    procs = [CTX.Process(target=_claimer, args=(settings, h, out)) for h in hosts]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    elapsed = time.perf_counter() - started
+    for p in procs:
+        p.join()
+    claimed = [a for r in results for a in r[0]]
+    return {"claimers": claimers, "claims": len(claimed), "duplicates": len(claimed)
+            - len(set(claimed)), "seconds": round(elapsed, 3),
+            "claims_per_s": round(len(claimed) / elapsed), "spurious_empty":
+            sum(r[1] for r in results), "deadlock_escapes": sum(r[2] for r in results)}
+
+
+def _worker(settings: Settings) -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    from plato_eas.worker.worker import serve
+
+    serve(settings, until_empty=True, task_types=["null"])
+
+
+def bench_end_to_end(settings: Settings, attempts: int, workers: int = 4) -> dict:
+    add_null_tasks(settings, attempts)
+    with Database(settings) as db:
+        schedule_pass(db)
+    procs = [CTX.Process(target=_worker, args=(settings,)) for _ in range(workers)]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    elapsed = time.perf_counter() - started
+    with Database(settings) as db:
+        done = db.read(lambda tx: tx.scalar(
+            "SELECT COUNT(*) FROM eas_scheduling_attempt WHERE isFinished = 1 "
+            "AND errorFail = 0"))
+    return {"workers": workers, "attempts": attempts, "done": done,
+            "seconds": round(elapsed, 2), "attempts_per_s": round(done / elapsed)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=10000)
+    parser.add_argument("--attempts", type=int, default=5000)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    state = servers.load_state(Path(os.environ["EAS_SERVERS_DIR"])) \
+        if os.environ.get("EAS_SERVERS_DIR") else None
+    tmp = Path(tempfile.mkdtemp(prefix="eas-bench-"))
+    if state:
+        mariadb, rabbitmq = servers.servers_from_state(state)
+        own = False
+    else:
+        servers.ensure_packages()
+        mariadb = servers.MariaDB(tmp / "mariadb").start()
+        rabbitmq = servers.RabbitMQ(tmp / "rabbitmq").start()
+        own = True
+    figures: dict = {}
+    try:
+        for queue in ("sql", "amqp"):
+            figures[f"schedule_pass_{queue}"] = bench_schedule(
+                fresh(mariadb, rabbitmq, queue, tmp), args.tasks)
+            print(f"schedule pass, {args.tasks} ready tasks, MariaDB + {queue}: "
+                  f"{figures[f'schedule_pass_{queue}']['seconds']} s "
+                  f"(target < {TARGETS['schedule_pass_s']} s; prototype 39.9 s)", flush=True)
+        figures["claims_sql"] = bench_claims(fresh(mariadb, rabbitmq, "sql", tmp),
+                                             args.attempts)
+        c = figures["claims_sql"]
+        print(f"claims, 4 claimers, SQL queue on MariaDB: {c['claims_per_s']}/s "
+              f"({c['claims']} claims, {c['duplicates']} duplicates, {c['deadlock_escapes']} "
+              f"deadlock escapes, {c['spurious_empty']} spurious empty; target > "
+              f"{TARGETS['claims_per_s']}/s; prototype 259/s)", flush=True)
+        for queue in ("sql", "amqp"):
+            key = f"end_to_end_{queue}"
+            figures[key] = bench_end_to_end(fresh(mariadb, rabbitmq, queue, tmp),
+                                            args.attempts)
+            e = figures[key]
+            print(f"null attempts end to end, 4 workers, MariaDB + {queue}: "
+                  f"{e['attempts_per_s']}/s ({e['done']}/{e['attempts']} done in "
+                  f"{e['seconds']} s; target > {TARGETS['attempts_per_s']}/s)", flush=True)
+    finally:
+        if own:
+            rabbitmq.stop()
+            mariadb.stop()
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
