@@ -8,8 +8,13 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections:$(CURDIR)/$(VENV)/colle
 setup:
 	bash scripts/setup.sh
 
+# The demo keeps its own database and data directory, started afresh each time, so it can
+# be run again and never touches an operator's default installation.
+DEMO_DIR ?= $(VENV)/var/plato-eas-demo
 demo: setup
-	$(BIN)/ansible-playbook playbooks/demo.yml
+	rm -rf $(DEMO_DIR)
+	$(BIN)/ansible-playbook playbooks/demo.yml \
+		-e eas_db_path=$(abspath $(DEMO_DIR))/eas.sqlite -e eas_data_dir=$(abspath $(DEMO_DIR))/data
 
 test: setup
 	bash scripts/test.sh
@@ -23,7 +28,9 @@ sanity: setup
 	bash scripts/sanity.sh
 
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_reports.py
+	$(BIN)/python bench/bench_backends.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
