@@ -19,7 +19,7 @@ from .render import Table
 COUNTED = (QUEUED, RUNNING, STALLED, DONE, FAILED)
 INDENT = " | "
 _TASKS = (
-    "SELECT t.taskId, t.parentTask, t.jobName, tt.taskTypeName FROM eas_task t"
+    "SELECT t.taskId, t.parentTask, t.jobName, tt.taskTypeName, t.taskName FROM eas_task t"
     " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
     " WHERE (? IS NULL OR t.jobName = ?) ORDER BY t.taskId"
 )
@@ -93,14 +93,17 @@ def _walk(forest: Forest, max_depth: int | None):
 
 
 def _row(forest: Forest, counts: dict, node: int, depth: int, hidden: int) -> dict:
-    _, parent, job, task_type = forest.info[node]
+    _, parent, job, task_type, name = forest.info[node]
     own = counts.get(node) or no_attempts()
     return {"depth": depth, "task_id": node, "parent_id": parent, "job_name": job,
-            "task_type": task_type, **{s: own[s] for s in COUNTED}, "hidden": hidden}
+            "task_type": task_type, "task_name": name, **{s: own[s] for s in COUNTED},
+            "hidden": hidden}
 
 
 def _text_rows(row: dict) -> list[list]:
     label = f"{INDENT * row['depth']}{row['job_name'] or '<untitled>'}/{row['task_type']}"
+    if row["task_name"]:
+        label += f" ({row['task_name']})"
     lines = [[label, row["task_id"], *(row[s] for s in COUNTED)]]
     if row["hidden"]:
         note = f"{INDENT * (row['depth'] + 1)}… {row['hidden']} deeper tasks not shown"
