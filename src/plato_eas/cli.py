@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -90,8 +91,10 @@ def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
         from .db import Database
         from .scheduler import run_forever
 
+        stopping: list[int] = []
+        signal.signal(signal.SIGTERM, lambda signum, _: stopping.append(signum))
         with Database(settings) as db:
-            run_forever(db, interval=args.interval)
+            run_forever(db, interval=args.interval, stop=lambda: bool(stopping))
         return {}, 0
     if cmd == "worker":
         from .worker.worker import serve

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable
 
 from .db import Database, Tx
 from .db.schema import check_version
@@ -173,7 +174,8 @@ def reschedule_unfinished(db: Database, job_name: str | None = None,
         queue.close()
 
 
-def run_forever(db: Database, interval: float = 2.0, stop=lambda: False) -> None:
+def run_forever(db: Database, interval: float = 2.0,
+                stop: Callable[[], bool] = lambda: False) -> None:
     """The `eas scheduler` daemon: a pass every ``interval`` seconds (sooner while work
     keeps arriving); database or broker outages are logged and retried, never fatal."""
     from .errors import EasError
@@ -190,4 +192,6 @@ def run_forever(db: Database, interval: float = 2.0, stop=lambda: False) -> None
         except EasError as exc:
             log.error("scheduling pass failed: %s", exc)
             delay = min(delay * 2, 60.0)
-        time.sleep(delay)
+        deadline = time.monotonic() + delay
+        while not stop() and time.monotonic() < deadline:
+            time.sleep(min(0.1, delay))
