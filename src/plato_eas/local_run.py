@@ -14,7 +14,7 @@ from .queues.base import open_queue
 from .reports import run_report
 from .scheduler import schedule_pass
 from .settings import Settings
-from .states import blocked_tasks, job_summary
+from .states import blocked_tasks, job_summary, live_attempts
 from .worker.worker import serve
 
 log = logging.getLogger(__name__)
@@ -25,12 +25,9 @@ def _worker_process(settings: Settings) -> None:
     serve(settings)
 
 
-def _settled(db: Database, job_name: str | None) -> dict | None:
-    """The job's state if nothing is queued or running for it, else None."""
-    summary = db.read(lambda tx: job_summary(tx, job_name))
-    if summary["queued"] or summary["running"] or summary["stalled"]:
-        return None
-    return summary
+def _settled(db: Database, job_name: str | None) -> bool:
+    """Nothing is queued, running or stalled for the job."""
+    return db.read(lambda tx: live_attempts(tx, job_name)) == 0
 
 
 def run_local(settings: Settings, workers: int = 2, job_name: str | None = None,
@@ -54,8 +51,7 @@ def run_local(settings: Settings, workers: int = 2, job_name: str | None = None,
                 # possible (finished, or blocked on failures).
                 settled = _settled(db, job_name)
                 scheduled = schedule_pass(db, queue=queue, job_name=job_name)
-                if settled is not None and not scheduled["attempt_ids"] \
-                        and not scheduled["requeued"]:
+                if settled and not scheduled["attempt_ids"] and not scheduled["requeued"]:
                     break
                 if deadline is not None and time.monotonic() > deadline:
                     timed_out = True
@@ -82,8 +78,9 @@ def _restart(ctx, settings: Settings):
 
 def _result(settings: Settings, job_name: str | None, timed_out: bool) -> dict:
     with Database(settings) as db:
-        summary = db.read(lambda tx: job_summary(tx, job_name))
-        blocked = db.read(lambda tx: blocked_tasks(tx, job_name))
+        max_age = settings.max_heartbeat_age
+        summary = db.read(lambda tx: job_summary(tx, job_name, max_age=max_age))
+        blocked = db.read(lambda tx: blocked_tasks(tx, job_name, max_age=max_age))
         progress = run_report(db, "progress", job_name=job_name)
     finished = not timed_out and summary["done"] == summary["total"]
     return {

@@ -166,3 +166,12 @@ def job_summary(tx: Tx, job_name: str | None = None, now: float | None = None,
     if summary[WAITING]:  # a failed task of another job can block this one too
         summary["blocked"] = len(blocked_tasks(tx, job_name, now, max_age))
     return summary
+
+
+def live_attempts(tx: Tx, job_name: str | None = None) -> int:
+    """Attempts still in flight (queued, running or stalled): the cheap test the embedded
+    runner makes between passes, through the queued/running partial indexes."""
+    return tx.scalar(
+        "SELECT COUNT(*) FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId"
+        " WHERE (a.isQueued = 1 OR a.isRunning = 1) AND (? IS NULL OR t.jobName = ?)",
+        (job_name, job_name))
