@@ -264,6 +264,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         self.store: dict[Key, dict] = {}
         self.revision = 1
         self.writes: list[tuple[str, str, str | None, str]] = []  # (verb, kind, ns, name)
+        self.bodies: list[tuple[str, str, Any]] = []  # (method, content type, body) as sent
         self._index = {(r.group, r.version, r.plural): self.resources[r]
                        for r in self.resources}
 
@@ -295,6 +296,12 @@ class KubeEmulator(kmock.KubernetesEmulator):
         body = await raw.read()
         request = _Req(raw.method.upper(), dict(raw.query), raw.headers.get("Content-Type", ""),
                        body.decode() if body else "")
+        if request.method in ("POST", "PUT", "PATCH") and request.params.get("dryRun") != "All":
+            try:
+                sent = yaml.safe_load(request.text)  # JSON, or YAML for server-side apply
+            except yaml.YAMLError:
+                sent = request.text
+            self.bodies.append((request.method, request.content_type, sent))
         try:
             async with self._lock:
                 result, status = self._serve(request, *route)
@@ -601,6 +608,9 @@ class KubeDouble:
 
     def writes(self) -> list[tuple]:
         return self.call(lambda emu: list(emu.writes))
+
+    def bodies(self) -> list[tuple]:
+        return self.call(lambda emu: copy.deepcopy(emu.bodies))
 
     def add(self, obj: dict) -> None:
         """Seed an object as if a controller had created it (e.g. a Node)."""

@@ -151,6 +151,13 @@ def test_plan_respects_budget_and_shares_it_by_unmet_demand():
     assert gpu["replicas"]["eas-gpu"] == 1  # 2 GPUs per pod, 3 in the budget
 
 
+def test_plan_no_queue_with_work_starves_under_a_tight_budget():
+    depths = {"transit_search_bls": 500, "execution_chain": 1}
+    plan = plan_replicas(REGISTRY, depths, _res(), ScalingPolicy(budget_cpu=4))
+    # tda pods cost 2 CPU and have far more demand, but the chain queue still gets a worker
+    assert plan["replicas"] == {"eas-base": 1, "eas-tda": 1, "eas-gpu": 0}
+
+
 def test_plan_minimums_beyond_budget_are_flagged():
     plan = plan_replicas(REGISTRY, {}, _res(),
                          ScalingPolicy(min_replicas={"eas-tda": 3}, budget_cpu=4))

@@ -9,8 +9,10 @@ repeatedly with the same queue depths gives the same answer:
 2. wanted replicas = ceil(demand / ``tasks_per_replica``), clamped to [min, max];
 3. every container gets its ``min`` first (even beyond the budget: minimums are the operator's
    explicit choice, and the plan says so in ``over_budget``); then replicas are added one at a
-   time to the container with the most unmet demand per wanted replica (ties: registry
-   order) while the budget's CPU, memory and GPU still cover one more pod.
+   time while the budget's CPU, memory and GPU still cover one more pod: first to containers
+   that have demand but no replica yet (so no queue starves - the control-flow tasks that
+   expand chains must always run), then to the container with the most unmet demand per
+   replica (ties: registry order).
 """
 
 from __future__ import annotations
@@ -111,10 +113,10 @@ def plan_replicas(registry: Registry, depths: Mapping[str, int],
             trial = dict(replicas, **{n: replicas[n] + 1})
             if fits(trial):
                 unmet = (demand[n] - replicas[n] * policy.tasks_per_replica) / (replicas[n] + 1)
-                candidates.append((-unmet, index, n))
+                candidates.append((replicas[n] > 0, -unmet, index, n))
         if not candidates:
             break
-        replicas[min(candidates)[2]] += 1
+        replicas[min(candidates)[3]] += 1
     cpu, mem, gpu = used(replicas)
     return {
         "replicas": replicas,
