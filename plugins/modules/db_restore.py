@@ -60,10 +60,26 @@ src:
   type: str
   sample: /srv/backups/eas-20261124T120000Z.sql.gz
 tables:
-  description: Rows restored (or that would be restored) per table.
+  description: Rows per table after the restore (empty in check mode).
   returned: always
   type: dict
   sample: {"eas_task": 120, "eas_scheduling_attempt": 118}
+engine:
+  description: Database engine the dump was made from.
+  returned: always
+  type: str
+  sample: sqlite
+schema_version:
+  description: Schema version recorded in the dump.
+  returned: always
+  type: int
+  sample: 1
+overwritten:
+  description: Tables that held data and were (or would be) replaced, with O(force=true).
+  returned: always
+  type: list
+  elements: str
+  sample: [eas_task]
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

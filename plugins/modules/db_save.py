@@ -54,13 +54,13 @@ path:
   type: str
   sample: /srv/backups/eas-20261124T120000Z.sql.gz
 size:
-  description: Size of the dump in bytes.
-  returned: when not in check mode
+  description: Size of the dump in bytes (null in check mode).
+  returned: always
   type: int
   sample: 48213
 sha256:
-  description: SHA-256 of the dump file.
-  returned: when not in check mode
+  description: SHA-256 of the dump file (null in check mode).
+  returned: always
   type: str
   sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 """

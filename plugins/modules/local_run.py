@@ -46,8 +46,8 @@ attributes:
     support: none
     description: The result lists what was changed; no diff is produced.
   idempotent:
-    support: full
-    description: With no work left a run does nothing and reports no change.
+    support: none
+    description: Every run starts the scheduler and workers and reports a change.
 seealso:
   - module: plato.eas.submit
   - module: plato.eas.progress_info
@@ -82,6 +82,16 @@ timed_out:
   returned: always
   type: bool
   sample: false
+job_name:
+  description: The job run (null for all work).
+  returned: always
+  type: str
+  sample: demo
+summary:
+  description: Task counts of the job (or of all work) at the end, by state.
+  returned: always
+  type: dict
+  sample: {"total": 31, "done": 31, "failed": 0}
 failed_tasks:
   description: Number of tasks that failed.
   returned: always

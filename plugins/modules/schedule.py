@@ -20,7 +20,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Returns the attempts that would be created or re-queued and changes nothing.
+    description: Returns the tasks that would be queued and the stalled attempts, and changes nothing.
   diff_mode:
     support: none
     description: The result lists what was changed; no diff is produced.
@@ -43,22 +43,34 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+task_ids:
+  description: Ids of the tasks given an attempt (or, in check mode, that would be).
+  returned: always
+  type: list
+  elements: int
+  sample: [7, 8]
 attempt_ids:
-  description: >-
-    Ids of the attempts created and queued (in check mode, ids of the tasks that would get
-    one).
+  description: Ids of the attempts created and queued (empty in check mode).
   returned: always
   type: list
   elements: int
   sample: [12, 13]
-requeued:
-  description: Stalled attempts that were given a new attempt.
+stalled:
+  description: >-
+    Running attempts whose heartbeat is older than O(max_heartbeat_age); they are marked
+    failed (in check mode, would be).
   returned: always
   type: list
   elements: int
   sample: []
-failed_stalled:
-  description: Stalled attempts marked failed.
+requeued:
+  description: Stalled attempts whose task was given a new attempt (within the retry limit).
+  returned: always
+  type: list
+  elements: int
+  sample: []
+given_up:
+  description: Stalled attempts whose task reached the retry limit and stays failed.
   returned: always
   type: list
   elements: int
