@@ -1,11 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: PLATO WP36 EAS team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 module: worker_plan_info
@@ -107,7 +104,8 @@ EXAMPLES = r"""
   register: plan
 
 # Ad hoc: what would the registry give on an 8-core, 32 GB node?
-#   ansible localhost -m plato.eas.worker_plan_info -a '{"node_capacity": {"cpu": 8, "memory_gb": 32}}'
+#   ansible localhost -m plato.eas.worker_plan_info \
+#     -a '{"node_capacity": {"cpu": 8, "memory_gb": 32}}'
 """
 
 RETURN = r"""
