@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # The Ansible collection's test layers, non-interactive and offline (Galaxy unreachable):
 #
-#   bash scripts/ansible_tests.sh [LAYER ...]     LAYER: sanity units build integration runner ee
-#                                                 (default: all of them, in that order)
+#   bash scripts/ansible_tests.sh [LAYER ...]     LAYER: sanity units integration collection
+#                                                 (default: sanity units integration)
+#
+#   sanity       ansible-test sanity (all 24 tests) on a copy of the collection
+#   units        ansible-test units: the module glue (tests/unit/plugins)
+#   integration  every module (tests/integration/targets/*, one ansible-playbook run) and every
+#                playbook (tests/integration/playbooks.yml) against scratch SQLite databases
+#   collection   the pytest checks of tests/ansible: galaxy build + install + run from the
+#                tarball, demo.yml through ansible-runner (AWX layout), ansible-builder, the
+#                AWX credential type (scripts/test.sh runs these with the rest of pytest)
 #
 # Every setup step is done here: the collection tree is copied to a physical
 # .../ansible_collections/plato/eas directory (ansible-test refuses a symlinked path), the
@@ -23,6 +31,8 @@ export ANSIBLE_COLLECTIONS_PATH=$COLL_ROOT:$VENV/collections
 export ANSIBLE_LOCAL_TEMP=$STATE/home/.ansible/tmp
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 mkdir -p "$HOME/.ansible/tmp"
+# The developer's own EAS_* settings must not reach the tests.
+while read -r name; do unset "$name"; done < <(compgen -e | grep '^EAS_' || true)
 
 log() { printf '\n=== %s\n' "$*"; }
 
@@ -91,16 +101,35 @@ layer_units() {
     (cd "$COPY" && ansible-test units --local --python 3.11 --color no)
 }
 
+layer_integration() {
+    log "integration: every module and every playbook, embedded default (SQLite)"
+    local scratch
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/plato-eas-integration.XXXXXX")
+    # From the checkout, as an operator runs it: ansible.cfg, collections/ symlink.
+    (cd "$ROOT" && TMPDIR=$scratch ANSIBLE_COLLECTIONS_PATH="$ROOT/collections:$VENV/collections" \
+        ANSIBLE_ROLES_PATH="$ROOT/tests/integration/targets" \
+        ansible-playbook tests/integration/modules.yml tests/integration/playbooks.yml) \
+        || { rm -rf "$scratch"; return 1; }
+    rm -rf "$scratch"
+}
+
+layer_collection() {
+    log "collection: galaxy build/install, ansible-runner, ansible-builder, AWX credential type"
+    (cd "$ROOT" && python -m pytest -p no:cacheprovider -q tests/ansible)
+}
+
 run_layer() {
     case "$1" in
         sanity) layer_sanity ;;
         units) layer_units ;;
+        integration) layer_integration ;;
+        collection) layer_collection ;;
         *) echo "unknown layer: $1" >&2; exit 2 ;;
     esac
 }
 
 layers=("$@")
-[ ${#layers[@]} -gt 0 ] || layers=(sanity units build integration runner ee)
+[ ${#layers[@]} -gt 0 ] || layers=(sanity units integration)
 for layer in "${layers[@]}"; do
     run_layer "$layer"
 done

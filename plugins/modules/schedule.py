@@ -20,7 +20,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Returns the tasks that would be queued and the stalled attempts, and changes nothing.
+    description: >-
+      Returns the tasks that would be queued and the stalled attempts, and changes nothing.
   diff_mode:
     support: none
     description: The result lists what was changed; no diff is produced.

@@ -1,10 +1,31 @@
-"""Helpers for the plato.eas module unit tests (run by `ansible-test units`)."""
+"""Helpers for the plato.eas module unit tests.
+
+They run under `ansible-test units` (scripts/ansible_tests.sh units), and also under plain
+pytest from the checkout (`pytest tests/unit`), where this file installs Ansible's collection
+loader over the repository's collections/ directory (plato/eas -> the repository) the way
+ansible-test does.
+"""
 
 import json
+import os
+import sys
+from pathlib import Path
 
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+
+
+def _install_collection_finder():
+    if any(type(finder).__name__ == "_AnsibleCollectionFinder" for finder in sys.meta_path):
+        return  # ansible-test did it
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+    collections = Path(__file__).resolve().parents[3] / "collections"
+    _AnsibleCollectionFinder(paths=[str(collections)])._install()
+
+
+_install_collection_finder()
 
 
 class ModuleExit(Exception):
@@ -41,7 +62,7 @@ def _capture_module_results(monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail_json)
     # Keep the developer's EAS_* settings out of the tests.
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("EAS_"):
             monkeypatch.delenv(name)
 

@@ -4,6 +4,7 @@ import dataclasses
 
 import pytest
 from ansible_collections.plato.eas.plugins.module_utils import common
+
 from plato_eas.errors import ConfigError
 from plato_eas.settings import Settings
 

@@ -7,6 +7,7 @@ module calls with which arguments, how check mode is passed on, how errors becom
 import importlib
 
 import pytest
+
 from plato_eas.errors import ChainError, DatabaseError, EasError
 from plato_eas.settings import Settings
 
