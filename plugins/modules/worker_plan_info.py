@@ -2,8 +2,6 @@
 # Copyright: PLATO WP36 EAS team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-
-
 DOCUMENTATION = r"""
 module: worker_plan_info
 short_description: Plan the EAS worker Deployments (resources, replicas) from the registry
