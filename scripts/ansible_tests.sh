@@ -89,28 +89,31 @@ copy_collection() {
 
 layer_sanity() {
     log "ansible-test sanity"
-    write_get_pip_stand_in
-    copy_collection
-    (cd "$COPY" && ansible-test sanity --local --python 3.11 --color no)
+    write_get_pip_stand_in && copy_collection &&
+        (cd "$COPY" && ansible-test sanity --local --python 3.11 --color no)
 }
 
 layer_units() {
     log "ansible-test units"
-    copy_collection
     # --local runs the tests with this venv's Python, where plato_eas is installed.
-    (cd "$COPY" && ansible-test units --local --python 3.11 --color no)
+    copy_collection && (cd "$COPY" && ansible-test units --local --python 3.11 --color no)
 }
 
 layer_integration() {
     log "integration: every module and every playbook, embedded default (SQLite)"
-    local scratch
+    local scratch status=0
     scratch=$(mktemp -d "${TMPDIR:-/tmp}/plato-eas-integration.XXXXXX")
-    # From the checkout, as an operator runs it: ansible.cfg, collections/ symlink.
-    (cd "$ROOT" && TMPDIR=$scratch ANSIBLE_COLLECTIONS_PATH="$ROOT/collections:$VENV/collections" \
-        ANSIBLE_ROLES_PATH="$ROOT/tests/integration/targets" \
-        ansible-playbook tests/integration/modules.yml tests/integration/playbooks.yml) \
-        || { rm -rf "$scratch"; return 1; }
+    # From the checkout, as an operator runs it: ansible.cfg, collections/ symlink. Two runs,
+    # so a failure in one still lets the other report.
+    (cd "$ROOT" && export TMPDIR=$scratch \
+        ANSIBLE_COLLECTIONS_PATH="$ROOT/collections:$VENV/collections" \
+        ANSIBLE_ROLES_PATH="$ROOT/tests/integration/targets" &&
+        ansible-playbook tests/integration/modules.yml) || status=1
+    (cd "$ROOT" && export TMPDIR=$scratch \
+        ANSIBLE_COLLECTIONS_PATH="$ROOT/collections:$VENV/collections" &&
+        ansible-playbook tests/integration/playbooks.yml) || status=1
     rm -rf "$scratch"
+    return $status
 }
 
 layer_collection() {
@@ -130,7 +133,15 @@ run_layer() {
 
 layers=("$@")
 [ ${#layers[@]} -gt 0 ] || layers=(sanity units integration)
+failed=()
 for layer in "${layers[@]}"; do
-    run_layer "$layer"
+    case "$layer" in sanity|units|integration|collection) ;; *)
+        echo "unknown layer: $layer (sanity units integration collection)" >&2; exit 2 ;;
+    esac
+    run_layer "$layer" || failed+=("$layer")
 done
+if [ ${#failed[@]} -gt 0 ]; then
+    log "ansible tests FAILED: ${failed[*]} (of: ${layers[*]})"
+    exit 1
+fi
 log "ansible tests passed: ${layers[*]}"

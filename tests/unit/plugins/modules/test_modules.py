@@ -43,14 +43,30 @@ def load(name):
     return importlib.import_module(MODULES + name)
 
 
-def test_every_module_of_the_action_group_is_covered():
-    import yaml
-    from ansible_collections.plato.eas import meta  # noqa: F401  (package exists)
+def collection_root():
+    return importlib.import_module("ansible_collections.plato.eas").__path__[0]
 
-    path = importlib.import_module("ansible_collections.plato.eas").__path__[0]
-    with open(path + "/meta/runtime.yml") as handle:
+
+def test_every_operator_module_is_covered_and_in_the_action_group():
+    import yaml
+
+    with open(collection_root() + "/meta/runtime.yml") as handle:
         group = set(yaml.safe_load(handle)["action_groups"]["eas"])
     assert set(CASES) <= group
+
+
+def test_every_module_file_is_in_the_action_group():
+    """SPEC §12: a module left out of the group ignores module_defaults (wrong database)."""
+    import os
+
+    import yaml
+
+    with open(collection_root() + "/meta/runtime.yml") as handle:
+        group = set(yaml.safe_load(handle)["action_groups"]["eas"])
+    modules = {name[:-3] for name in os.listdir(collection_root() + "/plugins/modules")
+               if name.endswith(".py") and not name.startswith("_")}
+    assert modules - group == set()
+    assert group - modules == set()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
