@@ -57,3 +57,8 @@ def test_build_install_and_run(tmp_path: Path, tool_env: dict[str, str]) -> None
     played = run(["ansible-playbook", "plato.eas.diagnostics", "-e",
                   '{"eas_reports": ["progress", "queue"]}'], env, tmp_path).stdout
     assert "Show the progress summary" in played and "failed=0" in played
+
+    # The demo by its FQCN: its chain comes from the installed collection's examples/.
+    demo = run(["ansible-playbook", "plato.eas.demo", "-e", "eas_run_timeout=300"], env,
+               tmp_path).stdout
+    assert "failed=0" in demo and "/execution_chain" in demo
