@@ -112,7 +112,16 @@ class Database:
             self.dialect.begin(conn)
         except self.dialect.driver_errors as exc:
             self._reset_if_disconnected(exc)
-            raise self._wrap(exc) from None
+            if not self.dialect.is_disconnect(exc):
+                raise self._wrap(exc) from None
+            # A connection that went stale while idle (server restarted, idle timeout):
+            # reconnect (with the dialect's backoff) and begin once more.
+            try:
+                conn = self.conn
+                self.dialect.begin(conn)
+            except self.dialect.driver_errors as again:
+                self._reset_if_disconnected(again)
+                raise self._wrap(again) from None
         tx = Tx(conn, self.dialect)
         try:
             yield tx

@@ -122,6 +122,10 @@ class MysqlDialect:
                     host=s.db_host, port=int(s.db_port), user=s.db_user, password=s.db_password,
                     database=s.db_name, charset="utf8mb4", autocommit=True,
                     connect_timeout=10, cursorclass=self.driver.cursors.DictCursor,
+                    # Every statement sees the latest committed rows: a unit that reads after
+                    # taking a lock (lock_scheduler) never works from an older snapshot, and
+                    # no gap locks are taken (fewer deadlocks between claimers and inserts).
+                    init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
                 )
             except self.driver.err.OperationalError as exc:
                 code = exc.args[0] if exc.args else None

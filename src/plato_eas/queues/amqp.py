@@ -52,6 +52,11 @@ SET isQueued = 0, isRunning = 1, hostId = ?, startTime = ?, latestHeartbeat = ?
 WHERE schedulingAttemptId = ? AND isQueued = 1
 """
 
+_MINE = """
+SELECT 1 FROM eas_scheduling_attempt
+WHERE schedulingAttemptId = ? AND isRunning = 1 AND hostId = ? AND startTime = ?
+"""
+
 _RELEASE = """
 UPDATE eas_scheduling_attempt SET isQueued = 1, isRunning = 0, hostId = NULL,
 startTime = NULL, latestHeartbeat = NULL
@@ -382,18 +387,29 @@ class AmqpQueue:
                 log.error("dropping malformed message %r", body[:40])
                 attempt_id = None
             if attempt_id is not None:
-                now = time.time()
                 try:
-                    taken = self.db.run(lambda tx, a=attempt_id, t=now: tx.execute(
-                        _TAKE, (host_id, t, t, a)))
+                    taken = self._take(attempt_id, host_id)
                 except BaseException:
                     self._settle(gen, tag, ack=False)  # give it back: our one slot is free
                     raise
-                if taken == 1:
+                if taken:
                     if gen == self._gen:
                         self._held[attempt_id] = (gen, tag)
                     return attempt_id
             self._settle(gen, tag, ack=True)  # finished, running elsewhere, purged, duplicate
+
+    def _take(self, attempt_id: int, host_id: int) -> bool:
+        """Mark the attempt running on ``host_id`` if it is still queued. ``now`` is fixed
+        before the first try: when a connection drops during COMMIT and the unit is re-run,
+        the row already carrying exactly our host and start time was our own claim."""
+        now = time.time()
+
+        def unit(tx: Tx) -> bool:
+            if tx.execute(_TAKE, (host_id, now, now, attempt_id)) == 1:
+                return True
+            return tx.scalar(_MINE, (attempt_id, host_id, now)) is not None
+
+        return self.db.run(unit)
 
     def _settle(self, gen: int, tag: int, ack: bool) -> None:
         """Ack (or requeue) one delivery; a delivery from a lost connection was already
