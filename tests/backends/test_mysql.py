@@ -1,0 +1,120 @@
+"""The MySQL/MariaDB engine of the database layer against a real MariaDB 10.11."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from helpers import add_null_tasks, init, new_host
+
+from plato_eas import actions
+from plato_eas.db import Database
+from plato_eas.errors import DatabaseError
+from plato_eas.queues.sql import SqlQueue
+from plato_eas.scheduler import schedule_pass
+
+pytestmark = pytest.mark.mysql
+
+
+def test_schema_is_innodb_utf8mb4(mysql_settings):
+    actions.init_schema(mysql_settings)
+    with Database(mysql_settings) as db:
+        rows = db.read(lambda tx: tx.tuples(
+            "SELECT table_name, engine, table_collation FROM information_schema.tables "
+            "WHERE table_schema = DATABASE()"))
+        level = db.read(lambda tx: tx.scalar("SELECT @@tx_isolation"))
+    assert len(rows) >= 17
+    assert {(engine, collation) for _, engine, collation in rows} == {("InnoDB", "utf8mb4_bin")}
+    assert level == "READ-COMMITTED"
+
+
+def test_wrong_credentials_and_unknown_database_fail_at_once_in_one_line(mysql_settings):
+    for bad, expected in ((mysql_settings.replace(db_password="nope"), "Access denied"),
+                          (mysql_settings.replace(db_name="no_such_db"), "Unknown database")):
+        started = time.monotonic()
+        with pytest.raises(DatabaseError) as err, Database(bad) as db:
+            db.read(lambda tx: tx.scalar("SELECT 1"))
+        message = str(err.value)
+        assert expected in message and "\n" not in message and "nope" not in message
+        assert message.startswith("cannot connect to mysql://eas@127.0.0.1:")
+        assert time.monotonic() - started < 3
+
+
+def _kill(mariadb, connection_id: int) -> None:
+    with mariadb.admin() as conn, conn.cursor() as cur:
+        cur.execute("KILL CONNECTION %s", (connection_id,))
+
+
+def test_a_killed_idle_connection_is_replaced(mysql_settings, mariadb):
+    with Database(mysql_settings) as db:
+        first = db.read(lambda tx: tx.scalar("SELECT CONNECTION_ID()"))
+        _kill(mariadb, first)
+        time.sleep(0.1)
+        second = db.read(lambda tx: tx.scalar("SELECT CONNECTION_ID()"))
+        assert second != first
+
+
+def test_a_unit_cut_by_a_lost_connection_is_run_again(mysql_settings, mariadb):
+    actions.init_schema(mysql_settings)
+    calls = []
+    with Database(mysql_settings) as db:
+        def unit(tx):
+            calls.append(tx.scalar("SELECT CONNECTION_ID()"))
+            if len(calls) == 1:
+                _kill(mariadb, calls[0])
+            return tx.insert("INSERT INTO eas_worker_host (hostname) VALUES (?)", ("x",))
+
+        host = db.run(unit)
+        assert len(calls) == 2 and calls[0] != calls[1]
+        assert db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM eas_worker_host")) == 1
+        assert host == db.read(lambda tx: tx.scalar("SELECT hostId FROM eas_worker_host"))
+
+
+def test_deadlocks_are_retried_not_raised(mysql_settings):
+    actions.init_schema(mysql_settings)
+    with Database(mysql_settings) as db:
+        db.run(lambda tx: tx.executemany(
+            "INSERT INTO eas_worker_host (hostId, hostname) VALUES (?, ?)", [(1, "a"), (2, "b")]))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+    tries = {1: 0, 2: 0}
+
+    def worker(first: int, second: int) -> None:
+        def unit(tx):
+            tries[first] += 1
+            tx.execute("UPDATE eas_worker_host SET hostname = ? WHERE hostId = ?", ("x", first))
+            if tries[first] == 1:
+                barrier.wait(timeout=10)
+            tx.execute("UPDATE eas_worker_host SET hostname = ? WHERE hostId = ?", ("y", second))
+
+        try:
+            with Database(mysql_settings) as own:
+                own.run(unit)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(1, 2)),
+               threading.Thread(target=worker, args=(2, 1))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert tries[1] + tries[2] == 3  # one of them was chosen as the deadlock victim, re-ran
+
+
+def test_sql_claims_skip_locked_rows_instead_of_waiting(mysql_settings):
+    init(mysql_settings)
+    add_null_tasks(mysql_settings, 3)
+    with Database(mysql_settings) as db:
+        first, second, _third = schedule_pass(db)["attempt_ids"]
+    host = new_host(mysql_settings)
+    with Database(mysql_settings) as holder, Database(mysql_settings) as claimer:
+        with holder.transaction() as tx:
+            tx.rows("SELECT * FROM eas_scheduling_attempt WHERE schedulingAttemptId = ? "
+                    "FOR UPDATE", (first,))
+            started = time.monotonic()
+            got = SqlQueue(claimer).claim(["null"], host)
+            assert got == second and time.monotonic() - started < 2
+        assert SqlQueue(claimer).claim(["null"], host) == first
