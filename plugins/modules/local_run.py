@@ -98,11 +98,13 @@ failed_tasks:
   type: int
   sample: 0
 blocked:
-  description: Tasks that can never run because an input comes from a failed task.
+  description: Tasks that can never run because an input comes from a task that failed.
   returned: always
   type: list
-  elements: raw
-  sample: []
+  elements: dict
+  sample:
+    - {"task_id": 6, "task_name": "after", "task_type": "null", "job_name": "broken",
+       "blocked_by": [5]}
 rows:
   description: The final progress summary, one entry per task type (see M(plato.eas.progress_info)).
   returned: always
