@@ -17,8 +17,7 @@ options:
   dest:
     description:
       - File to write.
-      - Default a timestamped C(eas-<UTC time>.sql.gz) file in the current directory of
-        the module (use an absolute path in playbooks).
+      - Default C(<data_dir>/backups/eas-<database name>-<UTC time>.sql.gz).
     type: path
 extends_documentation_fragment:
   - plato.eas.connection
