@@ -2,7 +2,7 @@
 (SPEC §11): the connection reaches the modules the way an AWX credential passes it, through
 the EAS_* environment; the passwords never show in the output.
 
-The servers are those of tests/backends/servers.py: reused when `scripts/servers.sh start`
+The servers are those of tests/backends/backend_servers.py: reused when `scripts/servers.sh start`
 runs them (EAS_SERVERS_DIR), else started for this module and stopped by PID at its end.
 Skipped when the Debian packages are missing and cannot be installed (EAS_TEST_NO_INSTALL=1).
 """
@@ -20,7 +20,10 @@ import pytest
 from eas_ansible_helpers import ROOT, run
 
 sys.path.insert(0, str(ROOT / "tests" / "backends"))
-import servers  # noqa: E402  (the backend tests' server harness)
+try:  # the backend tests' server harness
+    import backend_servers as servers  # noqa: E402
+except ImportError:  # its earlier name
+    import servers  # noqa: E402
 
 
 @pytest.fixture(scope="module")
