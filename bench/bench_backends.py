@@ -3,7 +3,7 @@
     python bench/bench_backends.py [--tasks 10000] [--attempts 5000] [--json out.json]
 
 Starts throw-away MariaDB (default durability: redo log flushed at every commit) and RabbitMQ
-servers (tests/backends/servers.py; reuses those of ``scripts/servers.sh`` when
+servers (tests/backends/backend_servers.py; reuses those of ``scripts/servers.sh`` when
 ``EAS_SERVERS_DIR`` points at them) and prints:
 
 * one scheduling pass over N ready tasks (MariaDB; SQL queue, and AMQP incl. publishing);
@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backends"))
 sys.path.insert(0, str(ROOT / "src"))
 
-import servers  # noqa: E402
-from helpers import add_null_tasks, init, new_host  # noqa: E402
+import backend_servers as servers  # noqa: E402
+from backend_helpers import add_null_tasks, init, new_host  # noqa: E402
 
 from plato_eas.db import Database  # noqa: E402
 from plato_eas.queues.base import open_queue  # noqa: E402

@@ -13,6 +13,6 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 export EAS_SERVERS_DIR=${EAS_SERVERS_DIR:-${TMPDIR:-/tmp}/plato-eas-servers}
 case "${1:-}" in
-    start|stop|status) exec "$PY" tests/backends/servers.py "$1" "$EAS_SERVERS_DIR" ;;
+    start|stop|status) exec "$PY" tests/backends/backend_servers.py "$1" "$EAS_SERVERS_DIR" ;;
     *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

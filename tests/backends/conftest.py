@@ -20,14 +20,14 @@ import os
 import shutil
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import servers  # noqa: E402
+import backend_servers as servers  # noqa: E402
+from backend_helpers import amqp_options, mysql_settings_for, registry_queue_names  # noqa: E402,E501
 
 from plato_eas.settings import Settings  # noqa: E402
 
@@ -93,26 +93,6 @@ def rabbitmq(servers_dir):
         yield server
     finally:
         server.stop()
-
-
-def registry_queue_names() -> list[str]:
-    from plato_eas.registry import load_registry
-
-    return sorted(load_registry(None).task_types)
-
-
-def mysql_settings_for(mariadb, tmp_path: Path, **extra) -> tuple[Settings, str]:
-    name = "eas_t_" + uuid.uuid4().hex[:12]
-    mariadb.create_database(name)
-    settings = Settings(
-        db_engine="mysql", db_host="127.0.0.1", db_port=mariadb.port, db_user=mariadb.user,
-        db_password=mariadb.password, db_name=name, data_dir=str(tmp_path / "data"), **extra)
-    return settings, name
-
-
-def amqp_options(rabbitmq) -> dict:
-    return dict(queue_implementation="amqp", mq_host="127.0.0.1", mq_port=rabbitmq.port,
-                mq_user=rabbitmq.user, mq_password=rabbitmq.password, mq_vhost=rabbitmq.vhost)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import add_null_tasks, attempt_rows, init, new_host
+from backend_helpers import add_null_tasks, attempt_rows, init, new_host
 
 from plato_eas import actions
 from plato_eas.db import Database
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.amqp
 
 @pytest.fixture(params=["sqlite", "mysql"])
 def settings(request, tmp_path, rabbitmq, clean_queues):
-    from conftest import amqp_options, mysql_settings_for
+    from backend_helpers import amqp_options, mysql_settings_for
 
     if request.param == "sqlite":
         from plato_eas.settings import Settings
@@ -224,7 +224,7 @@ def test_unknown_vhost_fails_in_one_line(settings):
 
 
 def test_unreachable_broker_fails_after_backoff_in_one_line(settings):
-    from servers import free_port
+    from backend_servers import free_port
 
     bad = settings.replace(mq_port=free_port())
     started = time.monotonic()

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import add_null_tasks
+from backend_helpers import add_null_tasks
 
 from plato_eas import actions
 from plato_eas.db import Database

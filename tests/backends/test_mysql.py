@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from helpers import add_null_tasks, init, new_host
+from backend_helpers import add_null_tasks, init, new_host
 
 from plato_eas import actions
 from plato_eas.db import Database

@@ -7,8 +7,8 @@ foreground on a port of its own, so that it too is stopped by its PID.
 
 Used by ``tests/backends/conftest.py`` (session fixtures) and by ``scripts/servers.sh``::
 
-    python tests/backends/servers.py start [BASE]   # prints settings, writes BASE/state.json
-    python tests/backends/servers.py stop [BASE]
+    python tests/backends/backend_servers.py start [BASE]  # writes BASE/state.json
+    python tests/backends/backend_servers.py stop [BASE]
 
 Passwords are written to 0600 files (server config, client defaults file); never to a
 command line.

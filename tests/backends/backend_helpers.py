@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+import uuid
+from pathlib import Path
 
 from plato_eas import actions
 from plato_eas.db import Database
@@ -55,3 +57,23 @@ def new_host(settings: Settings, name: str = "test-host") -> int:
     with Database(settings) as db:
         return db.run(lambda tx: tx.insert(
             "INSERT INTO eas_worker_host (hostname) VALUES (?)", (name,)))
+
+
+def registry_queue_names() -> list[str]:
+    from plato_eas.registry import load_registry
+
+    return sorted(load_registry(None).task_types)
+
+
+def mysql_settings_for(mariadb, tmp_path: Path, **extra) -> tuple[Settings, str]:
+    name = "eas_t_" + uuid.uuid4().hex[:12]
+    mariadb.create_database(name)
+    settings = Settings(
+        db_engine="mysql", db_host="127.0.0.1", db_port=mariadb.port, db_user=mariadb.user,
+        db_password=mariadb.password, db_name=name, data_dir=str(tmp_path / "data"), **extra)
+    return settings, name
+
+
+def amqp_options(rabbitmq) -> dict:
+    return dict(queue_implementation="amqp", mq_host="127.0.0.1", mq_port=rabbitmq.port,
+                mq_user=rabbitmq.user, mq_password=rabbitmq.password, mq_vhost=rabbitmq.vhost)

@@ -20,10 +20,9 @@ import signal
 import time
 import uuid
 
+import backend_servers as servers
 import pytest
-import servers
-from conftest import amqp_options
-from helpers import add_null_tasks, init
+from backend_helpers import add_null_tasks, amqp_options, init
 
 from plato_eas.db import Database
 from plato_eas.scheduler import schedule_pass
@@ -129,7 +128,7 @@ def test_four_workers_drain_every_attempt_exactly_once(backend):
 # -- a worker killed mid-task -------------------------------------------------------------
 @pytest.mark.parametrize("combo", ["mysql-sql", "mysql-amqp"])
 def test_killed_worker_is_recovered(combo, request, tmp_path):
-    from conftest import mysql_settings_for
+    from backend_helpers import mysql_settings_for
 
     mariadb = request.getfixturevalue("mariadb")
     extra = {"max_heartbeat_age": 2.0, "retry_limit": 2}
@@ -270,7 +269,7 @@ def _two_passes(settings: Settings) -> list[dict]:
 
 @pytest.fixture(params=["sql", "amqp"])
 def scheduling(request, tmp_path):
-    from conftest import mysql_settings_for
+    from backend_helpers import mysql_settings_for
 
     mariadb = request.getfixturevalue("mariadb")
     extra = {"max_heartbeat_age": 60.0}
