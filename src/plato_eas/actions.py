@@ -22,7 +22,7 @@ def init_schema(settings: Settings, state: str = "present", check_mode: bool = F
     Returns changed, state, version, created_tables / dropped_tables, task_types (added)."""
     from .schema_admin import apply_schema
 
-    with Database(settings) as db:
+    with Database(settings, create=state == "present" and not check_mode) as db:
         return apply_schema(db, state=state, check_mode=check_mode)
 
 

@@ -324,7 +324,7 @@ def restore(settings: Settings, src: str, force: bool = False,
         raise BackupError(f"dump file {path} was made from a {info['engine']} database; "
                           f"it cannot be restored with db_engine {settings.db_engine}")
     sqlite_absent = settings.db_engine == "sqlite" and not Path(settings.db_path).exists()
-    with Database(settings) as db:
+    with Database(settings, create=not check_mode) as db:
         occupied = {} if sqlite_absent else _has_data(db)
         if occupied and not force:
             shown = ", ".join(f"{n} ({c} rows)" for n, c in sorted(occupied.items())[:4])

@@ -61,8 +61,8 @@ def _ready_sql(job_name: str | None, blocking: str) -> tuple[str, list]:
 
 def _queue_ready(tx: Tx, queue: JobQueue, job_name: str | None, blocking: str,
                  now: float) -> list[dict]:
-    """Insert a queued attempt for every ready task; returns the new attempts."""
-    tx.dialect.lock_scheduler(tx)
+    """Insert a queued attempt for every ready task; returns the new attempts. The caller
+    holds the scheduler lock."""
     ready, params = _ready_sql(job_name, blocking)
     before = tx.scalar("SELECT COALESCE(MAX(schedulingAttemptId), 0) FROM eas_scheduling_attempt")
     tx.execute(_INSERT.format(ready=ready), [now, *params])
@@ -133,6 +133,7 @@ def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None
 
         def unit(tx: Tx) -> dict:
             check_version(tx)
+            tx.dialect.lock_scheduler(tx)  # before the sweep: one pass re-queues a stall once
             now = time.time()
             stalled, requeued, given_up = _sweep_stalled(
                 tx, queue, settings.max_heartbeat_age, settings.retry_limit, now)
@@ -164,6 +165,7 @@ def reschedule_unfinished(db: Database, job_name: str | None = None,
 
         def unit(tx: Tx) -> list[dict]:
             check_version(tx)
+            tx.dialect.lock_scheduler(tx)
             return _queue_ready(tx, queue, job_name, _RESCHEDULE_BLOCKING, time.time())
 
         new = db.run(unit)

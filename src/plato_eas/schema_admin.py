@@ -33,8 +33,16 @@ def _load_registry(tx: Tx, registry: Registry) -> None:
     ignore = tx.dialect.insert_ignore
     for name in registry.task_types:
         tx.execute(f"{ignore} INTO eas_task_types (taskTypeName) VALUES (?)", (name,))
+    # A database adopted from the prototype also has its NOT NULL required* columns.
+    legacy = "requiredCpus" in tx.dialect.column_names(tx, "eas_worker_containers")
     for c in registry.containers:
-        tx.execute(f"{ignore} INTO eas_worker_containers (containerName) VALUES (?)", (c.name,))
+        if legacy:
+            tx.execute(f"{ignore} INTO eas_worker_containers (containerName, requiredCpus, "
+                       "requiredGpus, requiredRam) VALUES (?, ?, ?, ?)",
+                       (c.name, c.cpu, c.gpu, c.memory_gb))
+        else:
+            tx.execute(f"{ignore} INTO eas_worker_containers (containerName) VALUES (?)",
+                       (c.name,))
         tx.execute(
             "UPDATE eas_worker_containers SET requestedCpus = ?, requestedGpus = ?, "
             "requestedRam = ? WHERE containerName = ?", (c.cpu, c.gpu, c.memory_gb, c.name))
@@ -49,6 +57,14 @@ def _load_registry(tx: Tx, registry: Registry) -> None:
 
 def apply_schema(db: Database, state: str = "present", check_mode: bool = False) -> dict:
     """Bring the database to ``state``; idempotent (a second run reports no change)."""
+    if not db.create and not db.dialect.exists():  # no SQLite file (check mode, absent)
+        if state == "absent":
+            return {"changed": False, "state": "absent", "dropped_tables": []}
+        registry = load_registry(db.settings)
+        return {"changed": True, "state": "present", "version": ddl.SCHEMA_VERSION,
+                "created_tables": list(ddl.TABLE_NAMES),
+                "task_types": sorted(registry.task_types),
+                "containers": [c.name for c in registry.containers]}
     if state == "absent":
         present = db.read(ddl.existing_tables)
         dropped = present if check_mode else ddl.drop(db)

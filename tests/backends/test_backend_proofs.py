@@ -293,9 +293,6 @@ def test_two_scheduler_passes_at_once_never_double_schedule(scheduling):
     assert c["attempts"] == c["tasks"] == len(tasks)
 
 
-@pytest.mark.xfail(reason="scheduler.schedule_pass sweeps stalled attempts before it takes the "
-                   "scheduler lock (lock_scheduler is called in _queue_ready): on MySQL two "
-                   "passes both re-queue the same stalled attempts; take the lock first")
 def test_two_sweeps_at_once_requeue_each_stalled_attempt_once(scheduling):
     settings, tasks = scheduling
     with Database(settings) as db:

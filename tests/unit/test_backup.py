@@ -297,7 +297,7 @@ def write_prototype_database(settings: Settings) -> None:
         tx.execute("INSERT INTO eas_log_messages (generatedByTaskExecution, timestamp, "
                    "severity, message) VALUES (1, ?, 40, 'Traceback: old failure')", (now,))
 
-    with Database(settings) as db:
+    with Database(settings, create=True) as db:
         db.run(unit, attempts=1)
 
 

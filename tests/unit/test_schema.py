@@ -1,11 +1,12 @@
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.db.schema import SCHEMA_VERSION
-from plato_eas.errors import SchemaError
+from plato_eas.errors import DatabaseError, SchemaError
 
 # SPEC §3.1: the prototype's tables and camelCase columns are the interface.
 PROTOTYPE_COLUMNS = {
@@ -65,8 +66,16 @@ def test_create_is_idempotent_and_loads_the_registry(settings):
 def test_check_mode_changes_nothing(settings):
     planned = actions.init_schema(settings, check_mode=True)
     assert planned["changed"] and "eas_task" in planned["created_tables"]
-    with Database(settings) as db:
-        assert db.read(lambda tx: tx.dialect.table_names(tx)) == []
+    assert not Path(settings.db_path).exists()  # not even an empty file
+
+
+def test_nothing_but_schema_creates_a_sqlite_file(settings):
+    with pytest.raises(DatabaseError, match="no task database at .*eas init"):
+        actions.report(settings, "progress")
+    with pytest.raises(DatabaseError, match="no task database"):
+        actions.schedule(settings)
+    assert not Path(settings.db_path).exists()
+    assert actions.init_schema(settings, state="absent")["changed"] is False
 
 
 def test_absent_drops_everything_and_check_mode_lists_it(installed):
@@ -94,3 +103,25 @@ def test_registry_override_with_unknown_container_is_refused(settings, tmp_path)
 
     with pytest.raises(RegistryError, match="unknown container 'b'"):
         actions.init_schema(settings.replace(registry_file=str(bad)))
+
+
+def test_prototype_database_is_adopted_in_place_and_runs_new_work(settings):
+    from test_backup import write_prototype_database
+
+    write_prototype_database(settings)
+    result = actions.init_schema(settings)
+    assert result["changed"] and "eas_schema_version" in result["created_tables"]
+    conn = sqlite3.connect(settings.db_path)
+    task_columns = [r[1] for r in conn.execute("PRAGMA table_info(eas_task)")]
+    assert "isFullyConfigured" in task_columns
+    # the prototype's own column is still there, and its rows are untouched
+    assert conn.execute("SELECT requiredCpus FROM eas_worker_containers "
+                        "WHERE containerName = 'eas-base'").fetchone() == (1.0,)
+    assert conn.execute("SELECT COUNT(*) FROM eas_task WHERE jobName = 'proto'").fetchone() == (9,)
+    assert actions.init_schema(settings)["changed"] is False
+    actions.init_queues(settings)
+    from conftest import chain
+
+    actions.submit(settings, chain=chain("null_parallel"))
+    run = actions.local_run(settings, workers=1, job_name="null_parallel", timeout=60)
+    assert run["finished"] and run["summary"]["done"] == 4

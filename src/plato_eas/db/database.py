@@ -76,17 +76,19 @@ class Tx:
 class Database:
     """A lazily opened connection to the task database described by ``settings``."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, create: bool = False):
+        """``create``: make a missing SQLite file (only `schema` and `db_restore` do)."""
         self.settings = settings
         self.dialect = dialect_for(settings)
         self.engine = self.dialect.name
+        self.create = create
         self._conn: Any = None
 
     # -- connection -------------------------------------------------------------------
     @property
     def conn(self) -> Any:
         if self._conn is None:
-            self._conn = self.dialect.connect()
+            self._conn = self.dialect.connect(create=self.create)
         return self._conn
 
     def close(self) -> None:
@@ -175,5 +177,5 @@ class Database:
         return DatabaseError(f"{self.dialect.describe()}: {detail}")
 
 
-def connect(settings: Settings) -> Database:
-    return Database(settings)
+def connect(settings: Settings, create: bool = False) -> Database:
+    return Database(settings, create=create)

@@ -37,18 +37,31 @@ class SqliteDialect:
     def describe(self) -> str:
         return f"sqlite:{self.path}"
 
-    def connect(self) -> sqlite3.Connection:
+    def connect(self, create: bool = False) -> sqlite3.Connection:
+        """Open the file; only ``create`` makes a new one (a typo'd path, a report or a
+        check-mode run must not leave an empty database behind)."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
-                                   check_same_thread=False)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                target, uri = str(self.path), False
+            else:
+                target, uri = self.path.resolve().as_uri() + "?mode=rw", True
+            conn = sqlite3.connect(target, timeout=60, isolation_level=None,
+                                   check_same_thread=False, uri=uri)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=60000")
         except (sqlite3.Error, OSError) as exc:
+            if not create and not self.path.exists():
+                raise DatabaseError(
+                    f"no task database at {self.path}: create it with `eas init` "
+                    "(plato.eas.schema)") from None
             raise DatabaseError(f"cannot open SQLite database {self.path}: {exc}") from None
         return conn
+
+    def exists(self) -> bool:
+        return self.path.exists()
 
     @staticmethod
     def sql(statement: str) -> str:
@@ -78,6 +91,10 @@ class SqliteDialect:
     def table_names(tx: Any) -> list[str]:
         rows = tx.rows("SELECT name FROM sqlite_master WHERE type = 'table'")
         return [r["name"] for r in rows if not r["name"].startswith("sqlite_")]
+
+    @staticmethod
+    def column_names(tx: Any, table: str) -> list[str]:
+        return [r[1] for r in tx.tuples(f"PRAGMA table_info({table})")]
 
 
 class MysqlDialect:
@@ -110,11 +127,16 @@ class MysqlDialect:
         self.driver = pymysql
         self.driver_errors = (pymysql.Error,)
 
+    @staticmethod
+    def exists() -> bool:
+        """A MySQL database is created by its administrator, not by us."""
+        return True
+
     def describe(self) -> str:
         s = self.settings
         return f"mysql://{s.db_user}@{s.db_host}:{s.db_port}/{s.db_name}"
 
-    def connect(self, attempts: int = 5, backoff: float = 0.5) -> Any:
+    def connect(self, create: bool = False, attempts: int = 5, backoff: float = 0.5) -> Any:
         s = self.settings
         for attempt in range(1, attempts + 1):
             try:
@@ -167,6 +189,12 @@ class MysqlDialect:
             "WHERE table_schema = DATABASE()"
         )
         return [r["name"] for r in rows]
+
+    @staticmethod
+    def column_names(tx: Any, table: str) -> list[str]:
+        return [r[0] for r in tx.tuples(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE()"
+            " AND table_name = ? ORDER BY ordinal_position", (table,))]
 
 
 def dialect_for(settings: Settings) -> SqliteDialect | MysqlDialect:

@@ -188,6 +188,16 @@ INDEXES = [
     "CREATE INDEX eas_metadata_item_key ON eas_metadata_item (metadataKey)",
 ]
 
+# Columns that databases written by the original prototype lack: added in place (nullable or
+# defaulted, so the prototype's tools keep working) when `create` adopts such a database.
+# The prototype registered every task fully configured, hence the default.
+PROTOTYPE_MISSING_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "eas_task": [("isFullyConfigured", "BOOLEAN DEFAULT TRUE")],
+    "eas_worker_containers": [
+        ("requestedCpus", "REAL"), ("requestedGpus", "INTEGER"), ("requestedRam", "REAL"),
+        ("assignedCpus", "REAL"), ("assignedGpus", "INTEGER"), ("assignedRam", "REAL")],
+}
+
 TABLE_NAMES = [name for name, _ in TABLES]
 PROTOTYPE_TABLES = TABLE_NAMES[: TABLE_NAMES.index("eas_schema_version")]
 
@@ -231,10 +241,13 @@ def plan_create(tx: Tx) -> list[str]:
 
 
 def create(db: Database) -> dict:
-    """Create missing tables and indexes, apply migrations; returns what was done."""
+    """Create missing tables and indexes, apply migrations; returns what was done. This is
+    the one place allowed to bring a new SQLite file into existence."""
+    db.create = True
 
     def unit(tx: Tx) -> dict:
         missing = plan_create(tx)
+        added = _adopt_prototype(tx) if schema_version(tx) == 0 else []
         d = tx.dialect
         for name, body in TABLES:
             if name in missing:
@@ -252,9 +265,21 @@ def create(db: Database) -> dict:
             )
         tx.execute(f"{d.insert_ignore} INTO eas_config (configKey, configValue) VALUES (?, ?)",
                    ("scheduler_lock", ""))
-        return {"created_tables": missing, "migrations": migrated}
+        return {"created_tables": missing, "migrations": migrated, "added_columns": added}
 
     return db.run(unit, attempts=1) if db.engine == "mysql" else db.run(unit)
+
+
+def _adopt_prototype(tx: Tx) -> list[str]:
+    """Add the columns a prototype database lacks; returns them as ``table.column``."""
+    added = []
+    for table, columns in PROTOTYPE_MISSING_COLUMNS.items():
+        have = set(tx.dialect.column_names(tx, table))
+        for name, declaration in columns:
+            if name not in have:
+                tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+                added.append(f"{table}.{name}")
+    return added
 
 
 def _create_index(tx: Tx, stmt: str) -> None:

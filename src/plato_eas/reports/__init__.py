@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..db import Database
+from ..db.schema import check_version
 from . import render
 from .base import Report, ReportError
 from .error_log import errors
@@ -59,6 +60,7 @@ def _build(db: Database, name: str, filters: dict[str, Any]) -> Report:
     if unknown:
         raise ReportError(f"report {name} has no filter {', '.join(unknown)}; "
                           f"its filters: {', '.join(spec.filters)}")
+    db.read(check_version)  # no schema, or a newer one: say so instead of a SQL error
     return spec.build(db, **given)
 
 
