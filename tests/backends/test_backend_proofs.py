@@ -315,5 +315,8 @@ def test_two_sweeps_at_once_requeue_each_stalled_attempt_once(scheduling):
 
         with Database(settings) as db:
             q = AmqpQueue(db)
-            assert q.depths(["null"])["null"]["messages"] == len(tasks)
+            # the original 3,000 messages (the 500 for attempts this test marked running by
+            # hand were never consumed: claimers will ack and skip them) + 500 re-queued,
+            # each published once although both passes published at the same moment
+            assert q.depths(["null"])["null"]["messages"] == len(tasks) + 500
             q.close()

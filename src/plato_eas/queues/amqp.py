@@ -287,26 +287,30 @@ class AmqpQueue:
 
     def publish(self) -> int:
         """Send every outbox row (ours or a crashed scheduler's) and delete it once confirmed.
-        Rows whose attempt is no longer queued (purged, deleted) are dropped unsent."""
-        sent = 0
+        Rows whose attempt is no longer queued (purged, deleted) are dropped unsent.
+
+        Each batch is read, sent and deleted under the scheduler lock, so two schedulers
+        publishing at once never both send the same rows; a batch whose deletion fails after
+        the broker confirmed it is sent again later (at-least-once: a second message for an
+        attempt that is no longer queued is acked and skipped by the claimer)."""
         query = _OUTBOX.format(limit=OUTBOX_BATCH)
-        while True:
-            rows = self.db.read(lambda tx: tx.tuples(query))
-            if not rows:
-                return sent
+
+        def batch(tx: Tx) -> tuple[int, int]:
+            tx.dialect.lock_scheduler(tx)
+            rows = tx.tuples(query)
             todo = [(int(aid), str(name)) for _, aid, name, queued in rows if queued]
             if todo:
-                self._broker(lambda todo=todo: self._send(todo))
-            sent += len(todo)
+                self._broker(lambda: self._send(todo))
             done = [int(r[0]) for r in rows]
+            for chunk in _chunks(done):
+                tx.execute(_DELETE_OUTBOX.format(column="outboxId", marks=_marks(chunk)), chunk)
+            return len(rows), len(todo)
 
-            def forget(tx: Tx, done: list[int] = done) -> None:
-                for chunk in _chunks(done):
-                    tx.execute(_DELETE_OUTBOX.format(column="outboxId", marks=_marks(chunk)),
-                               chunk)
-
-            self.db.run(forget)
-            if len(rows) < OUTBOX_BATCH:
+        sent = 0
+        while True:
+            read, count = self.db.run(batch)
+            sent += count
+            if read < OUTBOX_BATCH:
                 return sent
 
     def _send(self, messages: list[tuple[int, str]]) -> None:
