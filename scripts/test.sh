@@ -11,14 +11,12 @@ export ANSIBLE_COLLECTIONS_PATH="$PWD/collections:$PWD/.venv/collections"
 echo "== ruff, yamllint, ansible-lint"
 make --no-print-directory lint
 
-if [ -f scripts/ansible_tests.sh ]; then
-    echo "== ansible-test sanity and units, collection build"
-    bash scripts/ansible_tests.sh
-fi
+echo "== ansible-test sanity, units and integration (every module and playbook, embedded)"
+bash scripts/ansible_tests.sh
 
-echo "== pytest: pipeline, reports, backends (MariaDB, RabbitMQ), Kubernetes, playbooks"
-suites=()
-for d in tests/unit tests/backends tests/k8s tests/ansible; do
-    [ -d "$d" ] && suites+=("$d")
-done
-exec .venv/bin/pytest -p no:cacheprovider "${suites[@]}"
+echo "== pytest: Kubernetes roles and playbooks against the API test double, molecule"
+# Each file shares one test double and runs in order: distribute by file.
+.venv/bin/pytest -p no:cacheprovider -n 2 --dist loadfile tests/k8s
+
+echo "== pytest: pipeline, reports, backends (real MariaDB and RabbitMQ), collection, AWX"
+exec .venv/bin/pytest -p no:cacheprovider tests/unit tests/backends tests/ansible

@@ -20,7 +20,7 @@ description:
   - With O(scaling), replicas come from queue depths (O(queue_depths), or the live queues
     read through the connection options) within per-container bounds and a resource budget.
 author:
-  - PLATO WP36 EAS team
+  - PLATO WP36 EAS team (@plato-wp36)
 options:
   containers:
     description:
@@ -75,6 +75,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: An info module changes nothing, so there is nothing to diff.
   idempotent:
     support: full
     description: Never changes anything; the plan is deterministic for the same inputs.

@@ -182,7 +182,7 @@ def run_forever(db: Database, interval: float = 2.0,
     keeps arriving); database or broker outages are logged and retried, never fatal."""
     from .errors import EasError
 
-    queue = open_queue(db)
+    queue = open_queue(db, daemon=True)
     delay = interval
     while not stop():
         try:

@@ -51,8 +51,13 @@ class JobQueue(Protocol):
     def close(self) -> None: ...
 
 
-def open_queue(db: Database, implementation: str | None = None) -> JobQueue:
-    """The queue configured in ``db.settings`` (or ``implementation``), sharing ``db``."""
+def open_queue(db: Database, implementation: str | None = None,
+               daemon: bool = False) -> JobQueue:
+    """The queue configured in ``db.settings`` (or ``implementation``), sharing ``db``.
+
+    A ``daemon`` (service-mode worker, scheduler) waits for an unreachable broker for as long
+    as it takes, with backoff, instead of exiting into a container restart loop; one-shot
+    callers (modules, CLI actions) give up after a short while with a one-line error."""
     impl = implementation or db.settings.queue_implementation
     if impl == "sql":
         from .sql import SqlQueue
@@ -60,4 +65,6 @@ def open_queue(db: Database, implementation: str | None = None) -> JobQueue:
         return SqlQueue(db)
     from .amqp import AmqpQueue
 
+    if daemon:
+        return AmqpQueue(db, connect_patience=float("inf"), reconnect_patience=float("inf"))
     return AmqpQueue(db)

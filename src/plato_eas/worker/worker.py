@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 class Worker:
     def __init__(self, settings: Settings, container: str | None = None,
-                 task_types: list[str] | None = None):
+                 task_types: list[str] | None = None, daemon: bool = False):
         self.settings = settings
         self.output_dir = settings.output_dir
         self.db = Database(settings)
@@ -41,7 +41,7 @@ class Worker:
         skipped = sorted(set(wanted) - runnable)
         if skipped:
             log.info("no implementation installed for %s: not serving them", skipped)
-        self.queue = open_queue(self.db)
+        self.queue = open_queue(self.db, daemon=daemon)
         self.host_id = self.db.run(lambda tx: tx.insert(
             "INSERT INTO eas_worker_host (hostname) VALUES (?)",
             (f"{socket.gethostname()}/{os.getpid()}",)))
@@ -115,5 +115,6 @@ class Worker:
 def serve(settings: Settings, container: str | None = None, until_empty: bool = False,
           task_types: list[str] | None = None) -> int:
     """Entry point for `eas worker` and the embedded runner's worker processes."""
-    worker = Worker(settings, container=container, task_types=task_types)
+    worker = Worker(settings, container=container, task_types=task_types,
+                    daemon=not until_empty)
     return worker.run(until_empty=until_empty)
