@@ -19,6 +19,7 @@ from ..settings import Settings
 class SqliteDialect:
     name = "sqlite"
     autoincrement = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    long_text = "TEXT"
     table_options = ""
     insert_ignore = "INSERT OR IGNORE"
     # Partial index: only queued attempts are ever scanned by a claim.
@@ -100,6 +101,7 @@ class SqliteDialect:
 class MysqlDialect:
     name = "mysql"
     autoincrement = "INTEGER PRIMARY KEY AUTO_INCREMENT"
+    long_text = "MEDIUMTEXT"
     table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     insert_ignore = "INSERT IGNORE"
     queued_index = (

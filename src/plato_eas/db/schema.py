@@ -15,7 +15,8 @@ from .database import Database, Tx
 
 SCHEMA_VERSION = 1
 
-# {pk} and {opts} are filled in by the dialect; everything else is common SQL.
+# {pk} and {text} are filled in by the dialect; everything else is common SQL. ({text} is
+# MEDIUMTEXT on MySQL: a chain's description or a traceback can outgrow TEXT's 64 KiB.)
 TABLES: list[tuple[str, str]] = [
     ("eas_worker_containers", """(
     containerId   {pk},
@@ -67,7 +68,7 @@ TABLES: list[tuple[str, str]] = [
     endTime               REAL DEFAULT NULL,
     allProductsPassedQc   BOOLEAN DEFAULT NULL,
     errorFail             BOOLEAN NOT NULL DEFAULT FALSE,
-    errorText             TEXT DEFAULT NULL,
+    errorText             {text} DEFAULT NULL,
     runTimeWallClock      REAL DEFAULT NULL,
     runTimeCpu            REAL DEFAULT NULL,
     runTimeCpuIncChildren REAL DEFAULT NULL,
@@ -78,7 +79,7 @@ TABLES: list[tuple[str, str]] = [
     generatedByTaskExecution INTEGER,
     timestamp                REAL NOT NULL,
     severity                 INTEGER NOT NULL,
-    message                  TEXT,
+    message                  {text},
     FOREIGN KEY (generatedByTaskExecution)
         REFERENCES eas_scheduling_attempt (schedulingAttemptId) ON DELETE CASCADE
 )"""),
@@ -126,7 +127,7 @@ TABLES: list[tuple[str, str]] = [
     setAtTime           REAL,
     metadataKey         INTEGER,
     valueFloat          REAL,
-    valueString         TEXT,
+    valueString         {text},
     UNIQUE (taskId, metadataKey),
     UNIQUE (schedulingAttemptId, metadataKey),
     UNIQUE (productId, metadataKey),
@@ -251,7 +252,8 @@ def create(db: Database) -> dict:
         d = tx.dialect
         for name, body in TABLES:
             if name in missing:
-                tx.execute(f"CREATE TABLE {name} " + body.format(pk=d.autoincrement)
+                tx.execute(f"CREATE TABLE {name} "
+                           + body.format(pk=d.autoincrement, text=d.long_text)
                            + d.table_options)
         if missing:
             for stmt in INDEXES + [d.queued_index, d.running_index]:

@@ -2,7 +2,9 @@
 
 A claim is atomic on both engines: on SQLite, ``BEGIN IMMEDIATE`` serialises claimers, so the
 oldest-first select and the conditional update see the same queue; on MySQL/MariaDB it is one
-``UPDATE … ORDER BY … LIMIT 1`` whose row locks order the claimers. Either way a claimer that
+select of the oldest queued row ``FOR UPDATE SKIP LOCKED`` and its update, so concurrent
+claimers take different rows instead of waiting on (or deadlocking over) the same one, and a
+row held by someone else's long transaction delays nobody. Either way a claimer that
 finds nothing has seen a really empty queue, never a lost race; and a claim whose COMMIT was
 cut by a dropped connection recognises its own row when retried instead of orphaning it.
 """
@@ -31,19 +33,6 @@ _TAKE = """
 UPDATE eas_scheduling_attempt
 SET isQueued = 0, isRunning = 1, hostId = ?, startTime = ?, latestHeartbeat = ?
 WHERE schedulingAttemptId = ? AND isQueued = 1
-"""
-
-# MySQL/MariaDB: one statement. Under READ COMMITTED a claimer blocked on a row another one
-# is taking re-reads it once that commits, sees it is no longer queued and moves on to the
-# next, so concurrent claimers neither deadlock nor come back empty-handed.
-_TAKE_MYSQL = """
-UPDATE eas_scheduling_attempt
-SET isQueued = 0, isRunning = 1, hostId = ?, startTime = ?, latestHeartbeat = ?,
-    schedulingAttemptId = LAST_INSERT_ID(schedulingAttemptId)
-WHERE isQueued = 1
-  AND taskId IN (SELECT taskId FROM eas_task WHERE taskTypeId IN ({marks}))
-ORDER BY schedulingAttemptId
-LIMIT 1
 """
 
 _MINE = """
@@ -122,9 +111,13 @@ class SqlQueue:
     @staticmethod
     def _take_mysql(tx: Tx, marks: str, type_ids: list[int], host_id: int,
                     now: float) -> int | None:
-        if tx.execute(_TAKE_MYSQL.format(marks=marks), (host_id, now, now, *type_ids)) != 1:
+        attempt_id = tx.scalar(_CANDIDATE.format(marks=marks) + " FOR UPDATE SKIP LOCKED",
+                               type_ids)
+        if attempt_id is None:
             return None
-        return int(tx.scalar("SELECT LAST_INSERT_ID()"))
+        if tx.execute(_TAKE, (host_id, now, now, attempt_id)) != 1:
+            raise AssertionError("claimed row changed under its row lock")
+        return int(attempt_id)
 
     def done(self, attempt_id: int) -> None:
         """Nothing to acknowledge: the finished row is the record."""
