@@ -109,3 +109,13 @@ def test_unreachable_backends_fail_in_one_line(backend):
         assert "refused the login" in str(err.value) and "\n" not in str(err.value)
     with Database(backend) as db:
         assert db.engine == backend.db_engine
+
+
+def test_chain_larger_than_64_kib_is_stored_and_expanded(installed):
+    chain = {"job_name": "wide", "task_list": [
+        {"task": "null", "name": f"task_{i:05d}", "specs": {"note": "x" * 40}}
+        for i in range(1500)]}
+    assert len(json.dumps(chain)) > 65536  # beyond MySQL's TEXT
+    actions.submit(installed, chain=chain)
+    result = actions.local_run(installed, workers=2, job_name="wide", timeout=300)
+    assert result["finished"] and result["summary"]["done"] == 1501
