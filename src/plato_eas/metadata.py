@@ -11,7 +11,7 @@ import json
 import time
 from typing import Any, Iterable
 
-from .db import Tx
+from .db import Tx, marks
 
 DESCRIPTION_KEY = "task_description"
 
@@ -44,15 +44,15 @@ def key_ids(tx: Tx, names: Iterable[str]) -> dict[str, int]:
     names = sorted(set(names))
     if not names:
         return {}
-    marks = ", ".join("?" for _ in names)
-    found = dict(tx.tuples(f"SELECT name, keyId FROM eas_metadata_keys WHERE name IN ({marks})",  # noqa: S608
+    in_list = marks(names)
+    found = dict(tx.tuples(f"SELECT name, keyId FROM eas_metadata_keys WHERE name IN ({in_list})",  # noqa: S608
                            names))
     missing = [n for n in names if n not in found]
     if missing:
         tx.executemany(f"{tx.dialect.insert_ignore} INTO eas_metadata_keys (name) VALUES (?)",
                        [(n,) for n in missing])
         found.update(tx.tuples(
-            f"SELECT name, keyId FROM eas_metadata_keys WHERE name IN ({marks})", names))  # noqa: S608
+            f"SELECT name, keyId FROM eas_metadata_keys WHERE name IN ({in_list})", names))  # noqa: S608
     return found
 
 

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..db import Tx
+from ..db import Tx, marks
 from ..errors import ChainError
 from ..metadata import DESCRIPTION_KEY, write_items
 
@@ -34,9 +34,9 @@ class ChildSpec:
 def _ids(tx: Tx, table: str, id_col: str, name_col: str, names: set[str]) -> dict[str, int]:
     if not names:
         return {}
-    marks = ", ".join("?" for _ in names)
+    in_list = marks(names)
     return dict(tx.tuples(
-        f"SELECT {name_col}, {id_col} FROM {table} WHERE {name_col} IN ({marks})",  # noqa: S608
+        f"SELECT {name_col}, {id_col} FROM {table} WHERE {name_col} IN ({in_list})",  # noqa: S608
         sorted(names)))
 
 

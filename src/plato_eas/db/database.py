@@ -21,6 +21,17 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def marks(items: Sequence[Any]) -> str:
+    """``?, ?, ?`` for an ``IN (...)`` list of ``items``: the one way to build one."""
+    return ", ".join("?" for _ in items)
+
+
+def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """Slices of at most ``size`` items: keeps IN lists within every engine's limits."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 class Tx:
     """A cursor-like handle on one open transaction."""
 

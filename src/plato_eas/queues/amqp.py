@@ -38,8 +38,9 @@ import time
 from collections import deque
 from typing import Any, Callable, TypeVar
 
-from ..db import Database, Tx
+from ..db import Database, Tx, chunks, marks
 from ..errors import QueueError
+from .records import queued_attempts, unqueue
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,20 +64,7 @@ startTime = NULL, latestHeartbeat = NULL
 WHERE schedulingAttemptId = ? AND isRunning = 1 AND isFinished = 0
 """
 
-_WAITING = """
-SELECT tt.taskTypeName, a.schedulingAttemptId FROM eas_scheduling_attempt a
-JOIN eas_task t ON t.taskId = a.taskId
-JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId
-WHERE a.isQueued = 1 AND tt.taskTypeName IN ({marks})
-ORDER BY a.schedulingAttemptId
-"""
-
 _DELETE_OUTBOX = "DELETE FROM eas_queue_outbox WHERE {column} IN ({marks})"
-
-_UNQUEUE = """
-UPDATE eas_scheduling_attempt SET isQueued = 0
-WHERE isQueued = 1 AND schedulingAttemptId IN ({marks})
-"""
 
 _OUTBOX = """
 SELECT o.outboxId, o.schedulingAttemptId, o.queueName, a.isQueued
@@ -96,15 +84,6 @@ class _ExpectedNotFound(logging.Filter):
 
 
 logging.getLogger("pika.channel").addFilter(_ExpectedNotFound())
-
-
-def _marks(items: list) -> str:
-    return ", ".join("?" for _ in items)
-
-
-def _chunks(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class _Reconnect(Exception):
@@ -302,8 +281,8 @@ class AmqpQueue:
             if todo:
                 self._broker(lambda: self._send(todo))
             done = [int(r[0]) for r in rows]
-            for chunk in _chunks(done):
-                tx.execute(_DELETE_OUTBOX.format(column="outboxId", marks=_marks(chunk)), chunk)
+            for chunk in chunks(done):
+                tx.execute(_DELETE_OUTBOX.format(column="outboxId", marks=marks(chunk)), chunk)
             return len(rows), len(todo)
 
         sent = 0
@@ -457,19 +436,12 @@ class AmqpQueue:
             except (self.pika.exceptions.AMQPError, OSError):
                 self._drop()
 
-    def _waiting(self, tx: Tx, names: list[str]) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {name: [] for name in names}
-        if names:
-            for name, attempt_id in tx.tuples(_WAITING.format(marks=_marks(names)), names):
-                out[name].append(int(attempt_id))
-        return out
-
     def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
         """Ready messages per queue from the broker (passive declare, nothing consumed); the
         ids are the attempts the database records as queued for that task type."""
         names = list(names)
         counts = self._broker(lambda: {name: self._count(name) for name in names})
-        waiting = self.db.read(lambda tx: self._waiting(tx, names))
+        waiting = self.db.read(lambda tx: queued_attempts(tx, names))
         return {
             name: {"messages": counts[name] or 0,
                    "ids": waiting[name] if len(waiting[name]) <= show_ids else []}
@@ -484,12 +456,10 @@ class AmqpQueue:
 
         def unit(tx: Tx) -> dict[str, list[int]]:
             tx.dialect.lock_scheduler(tx)
-            waiting = self._waiting(tx, names)
-            ids = [i for group in waiting.values() for i in group]
-            for chunk in _chunks(ids):
-                tx.execute(_UNQUEUE.format(marks=_marks(chunk)), chunk)
-            for chunk in _chunks(names):
-                tx.execute(_DELETE_OUTBOX.format(column="queueName", marks=_marks(chunk)),
+            waiting = queued_attempts(tx, names)
+            unqueue(tx, [i for group in waiting.values() for i in group])
+            for chunk in chunks(names):
+                tx.execute(_DELETE_OUTBOX.format(column="queueName", marks=marks(chunk)),
                            chunk)
             self._broker(lambda: [self._ch.queue_purge(queue=name) for name in names
                                   if self._count(name) is not None])

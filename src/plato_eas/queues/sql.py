@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import time
 
-from ..db import Database, Tx
+from ..db import Database, Tx, marks
+from .records import queued_attempts, unqueue
 
 _TYPE_IDS = """
 SELECT taskTypeId FROM eas_task_types WHERE taskTypeName IN ({marks})
@@ -40,19 +41,6 @@ SELECT schedulingAttemptId FROM eas_scheduling_attempt
 WHERE hostId = ? AND startTime = ? AND isRunning = 1
 """
 
-_WAITING = """
-SELECT tt.taskTypeName, a.schedulingAttemptId FROM eas_scheduling_attempt a
-JOIN eas_task t ON t.taskId = a.taskId
-JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId
-WHERE a.isQueued = 1 AND tt.taskTypeName IN ({marks})
-ORDER BY a.schedulingAttemptId
-"""
-
-
-def _marks(items: list) -> str:
-    return ", ".join("?" for _ in items)
-
-
 class SqlQueue:
     implementation = "sql"
 
@@ -73,7 +61,7 @@ class SqlQueue:
     def _ids(self, names: list[str]) -> list[int]:
         key = tuple(sorted(names))
         if key not in self._type_ids:
-            rows = self.db.read(lambda tx: tx.tuples(_TYPE_IDS.format(marks=_marks(names)),
+            rows = self.db.read(lambda tx: tx.tuples(_TYPE_IDS.format(marks=marks(names)),
                                                       names))
             self._type_ids[key] = [r[0] for r in rows]
         return self._type_ids[key]
@@ -82,7 +70,7 @@ class SqlQueue:
         type_ids = self._ids(names)
         if not type_ids:
             return None
-        marks = _marks(type_ids)
+        in_list = marks(type_ids)
         take_one = self._take_mysql if self.db.engine == "mysql" else self._take_sqlite
         now = time.time()  # fixed across retries: it identifies our own claim
         tries = 0
@@ -94,14 +82,14 @@ class SqlQueue:
                 mine = tx.scalar(_MINE, (host_id, now))
                 if mine is not None:
                     return int(mine)
-            return take_one(tx, marks, type_ids, host_id, now)
+            return take_one(tx, in_list, type_ids, host_id, now)
 
         return self.db.run(unit)
 
     @staticmethod
-    def _take_sqlite(tx: Tx, marks: str, type_ids: list[int], host_id: int,
+    def _take_sqlite(tx: Tx, in_list: str, type_ids: list[int], host_id: int,
                      now: float) -> int | None:
-        attempt_id = tx.scalar(_CANDIDATE.format(marks=marks), type_ids)
+        attempt_id = tx.scalar(_CANDIDATE.format(marks=in_list), type_ids)
         if attempt_id is None:
             return None
         if tx.execute(_TAKE, (host_id, now, now, attempt_id)) != 1:
@@ -109,9 +97,9 @@ class SqlQueue:
         return int(attempt_id)
 
     @staticmethod
-    def _take_mysql(tx: Tx, marks: str, type_ids: list[int], host_id: int,
+    def _take_mysql(tx: Tx, in_list: str, type_ids: list[int], host_id: int,
                     now: float) -> int | None:
-        attempt_id = tx.scalar(_CANDIDATE.format(marks=marks) + " FOR UPDATE SKIP LOCKED",
+        attempt_id = tx.scalar(_CANDIDATE.format(marks=in_list) + " FOR UPDATE SKIP LOCKED",
                                type_ids)
         if attempt_id is None:
             return None
@@ -129,15 +117,8 @@ class SqlQueue:
             "WHERE schedulingAttemptId = ? AND isRunning = 1 AND isFinished = 0",
             (attempt_id,)))
 
-    def _waiting(self, tx: Tx, names: list[str]) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {name: [] for name in names}
-        if names:
-            for name, attempt_id in tx.tuples(_WAITING.format(marks=_marks(names)), names):
-                out[name].append(int(attempt_id))
-        return out
-
     def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
-        waiting = self.db.read(lambda tx: self._waiting(tx, names))
+        waiting = self.db.read(lambda tx: queued_attempts(tx, names))
         return {
             name: {"messages": len(ids), "ids": ids if len(ids) <= show_ids else []}
             for name, ids in waiting.items()
@@ -145,13 +126,8 @@ class SqlQueue:
 
     def purge(self, names: list[str]) -> dict[str, list[int]]:
         def unit(tx: Tx) -> dict[str, list[int]]:
-            waiting = self._waiting(tx, names)
-            ids = [i for group in waiting.values() for i in group]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                tx.execute(
-                    "UPDATE eas_scheduling_attempt SET isQueued = 0 "  # noqa: S608
-                    f"WHERE isQueued = 1 AND schedulingAttemptId IN ({_marks(chunk)})", chunk)
+            waiting = queued_attempts(tx, names)
+            unqueue(tx, [i for group in waiting.values() for i in group])
             return waiting
 
         return self.db.run(unit)
