@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,8 +9,6 @@ import pytest
 from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.settings import Settings
-
-CHAINS = Path(__file__).resolve().parents[2] / "examples" / "chains"
 
 
 @pytest.fixture
@@ -31,14 +28,3 @@ def installed(settings: Settings) -> Settings:
 def db(installed: Settings):
     with Database(installed) as database:
         yield database
-
-
-def chain(name: str) -> dict:
-    return json.loads((CHAINS / f"{name}.json").read_text())
-
-
-def table_counts(db: Database) -> dict[str, int]:
-    from plato_eas.db.schema import TABLE_NAMES
-
-    return {t: db.read(lambda tx, t=t: tx.scalar(f"SELECT COUNT(*) FROM {t}"))  # noqa: S608
-            for t in TABLE_NAMES}

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from conftest import CHAINS
+from pipeline_helpers import CHAINS
 
 from plato_eas.cli import main as eas
 

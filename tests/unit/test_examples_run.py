@@ -1,7 +1,7 @@
 """Every example chain runs to its expected end on the embedded default."""
 
 import pytest
-from conftest import CHAINS, chain
+from pipeline_helpers import CHAINS, chain
 
 from plato_eas import actions
 from plato_eas.cli import main as eas

@@ -120,7 +120,7 @@ def test_prototype_database_is_adopted_in_place_and_runs_new_work(settings):
     assert conn.execute("SELECT COUNT(*) FROM eas_task WHERE jobName = 'proto'").fetchone() == (9,)
     assert actions.init_schema(settings)["changed"] is False
     actions.init_queues(settings)
-    from conftest import chain
+    from pipeline_helpers import chain
 
     actions.submit(settings, chain=chain("null_parallel"))
     run = actions.local_run(settings, workers=1, job_name="null_parallel", timeout=60)

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import CHAINS, chain, table_counts
+from pipeline_helpers import CHAINS, chain, table_counts
 
 from plato_eas import actions
 from plato_eas.errors import ChainError

@@ -3,7 +3,7 @@
 import hashlib
 import os
 
-from conftest import chain
+from pipeline_helpers import chain
 
 from plato_eas import actions
 from plato_eas.db import Database
