@@ -109,12 +109,9 @@ def main():
         module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
     filters = dict(job_name=module.params["job_name"], task_type=module.params["task_type"])
     try:
-        settings = eas_settings(module.params)
-        if module.params["dest"]:
-            result = actions.report_csv(settings, "pass_fail", module.params["dest"],
-                                        check_mode=module.check_mode, **filters)
-        else:
-            result = actions.report(settings, "pass_fail", **filters)
+        result = actions.report(eas_settings(module.params), "pass_fail",
+                                dest=module.params["dest"], check_mode=module.check_mode,
+                                **filters)
     except EasError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -91,23 +91,18 @@ def empty_queue(settings: Settings, queues: list[str] | None = None,
         return empty_queues(db, names=queues, check_mode=check_mode)
 
 
-def report(settings: Settings, name: str, **filters: Any) -> dict:
+def report(settings: Settings, name: str, dest: str | None = None, check_mode: bool = False,
+           **filters: Any) -> dict:
     """Run one report (progress, job_tree, errors, timings, pass_fail, queue).
-    Returns changed=False, rows, table (text), plus report-specific keys."""
-    from .reports import run_report
+    Returns changed=False, rows, table (text), plus report-specific keys. With ``dest`` the
+    report's CSV form is also written there, and ``changed`` says whether the file's content
+    changed (``check_mode``: would change)."""
+    from .reports import run_report, write_report_csv
 
     with Database(settings) as db:
+        if dest:
+            return write_report_csv(db, name, Path(dest), check_mode=check_mode, **filters)
         return run_report(db, name, **filters)
-
-
-def report_csv(settings: Settings, name: str, dest: str, check_mode: bool = False,
-               **filters: Any) -> dict:
-    """Write a report's CSV form to ``dest``; changed only when the content differs.
-    Returns changed, dest, rows, table."""
-    from .reports import write_report_csv
-
-    with Database(settings) as db:
-        return write_report_csv(db, name, Path(dest), check_mode=check_mode, **filters)
 
 
 def local_run(settings: Settings, workers: int = 2, job_name: str | None = None,

@@ -107,10 +107,7 @@ def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
                                    timeout=args.timeout)
         return result, 0 if result["finished"] and not result["failed"] else 1
     if cmd == "report":
-        filters = _report_filters(args)
-        if args.dest:
-            return actions.report_csv(settings, args.name, args.dest, **filters), 0
-        return actions.report(settings, args.name, **filters), 0
+        return actions.report(settings, args.name, dest=args.dest, **_report_filters(args)), 0
     if cmd == "save":
         return actions.db_save(settings, dest=args.dest), 0
     if cmd == "restore":

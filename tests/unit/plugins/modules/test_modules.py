@@ -30,9 +30,12 @@ CASES = {
                       {"job_name": None, "max_depth": 2, "running_only": False}, False),
     "errors_info": ({"task_type": "error"}, "report", ("errors",),
                     {"job_name": None, "task_type": "error"}, False),
-    "timings_info": ({}, "report", ("timings",), {"job_name": None, "task_type": None}, False),
+    "timings_info": ({}, "report", ("timings",),
+                     {"dest": None, "check_mode": False, "job_name": None, "task_type": None},
+                     False),
     "pass_fail_info": ({"job_name": "j"}, "report", ("pass_fail",),
-                       {"job_name": "j", "task_type": None}, False),
+                       {"dest": None, "check_mode": False, "job_name": "j", "task_type": None},
+                       False),
     "queue_info": ({}, "report", ("queue",), {"queues": None, "show_ids": 20}, False),
     "local_run": ({"workers": 3, "job_name": "j", "timeout": 5}, "local_run", (),
                   {"workers": 3, "job_name": "j", "timeout": 5.0}, False),
@@ -232,16 +235,17 @@ def test_submit_check_mode_reports_the_change_a_real_run_makes(run_module, fake_
 
 @pytest.mark.parametrize("name,report", [("timings_info", "timings"),
                                          ("pass_fail_info", "pass_fail")])
-def test_csv_dest_uses_report_csv(name, report, run_module, fake_actions, tmp_path):
+def test_csv_dest_is_passed_to_the_report(name, report, run_module, fake_actions, tmp_path):
     module = load(name)
     fake = fake_actions(module, result={"changed": True, "dest": str(tmp_path / "r.csv")})
     status, result = run_module(module, {"dest": str(tmp_path / "r.csv"), "job_name": "j"},
                                 check_mode=True)
     assert status == "exit" and result["changed"] is True
     called, _settings, args, kwargs = fake.calls[0]
-    assert called == "report_csv"
-    assert args == (report, str(tmp_path / "r.csv"))
-    assert kwargs == {"check_mode": True, "job_name": "j", "task_type": None}
+    assert called == "report"
+    assert args == (report,)
+    assert kwargs == {"dest": str(tmp_path / "r.csv"), "check_mode": True, "job_name": "j",
+                      "task_type": None}
 
 
 def test_local_run_check_mode_runs_nothing(run_module, fake_actions):
