@@ -11,7 +11,7 @@ from backend_helpers import add_null_tasks, init, new_host
 from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.errors import DatabaseError
-from plato_eas.queues.sql import SqlQueue
+from plato_eas.queues.sql import WINDOW, SqlQueue
 from plato_eas.scheduler import schedule_pass
 
 pytestmark = pytest.mark.mysql
@@ -104,17 +104,41 @@ def test_deadlocks_are_retried_not_raised(mysql_settings):
     assert tries[1] + tries[2] == 3  # one of them was chosen as the deadlock victim, re-ran
 
 
-def test_sql_claims_skip_locked_rows_instead_of_waiting(mysql_settings):
+def _hold(tx, attempt_ids) -> None:
+    """Lock attempts the way another long transaction would."""
+    for attempt_id in attempt_ids:
+        tx.rows("SELECT * FROM eas_scheduling_attempt WHERE schedulingAttemptId = ? FOR UPDATE",
+                (attempt_id,))
+
+
+def test_sql_claims_skip_rows_held_by_another_transaction(mysql_settings):
     init(mysql_settings)
     add_null_tasks(mysql_settings, 3)
     with Database(mysql_settings) as db:
-        first, second, _third = schedule_pass(db)["attempt_ids"]
+        first, second, third = schedule_pass(db)["attempt_ids"]
+    host = new_host(mysql_settings)
+    with Database(mysql_settings) as holder, Database(mysql_settings) as claimer:
+        queue = SqlQueue(claimer)
+        with holder.transaction() as tx:
+            _hold(tx, [first])
+            started = time.monotonic()
+            got = {queue.claim(["null"], host), queue.claim(["null"], host)}
+            # Only the held row is left: nothing claimable now, said at once (not "wait 50 s").
+            assert queue.claim(["null"], host) is None
+            assert got == {second, third} and time.monotonic() - started < 2
+        assert queue.claim(["null"], host) == first
+
+
+def test_sql_claim_looks_past_a_window_of_held_rows(mysql_settings):
+    init(mysql_settings)
+    add_null_tasks(mysql_settings, WINDOW + 2)
+    with Database(mysql_settings) as db:
+        ids = schedule_pass(db)["attempt_ids"]
     host = new_host(mysql_settings)
     with Database(mysql_settings) as holder, Database(mysql_settings) as claimer:
         with holder.transaction() as tx:
-            tx.rows("SELECT * FROM eas_scheduling_attempt WHERE schedulingAttemptId = ? "
-                    "FOR UPDATE", (first,))
+            _hold(tx, ids[:WINDOW])
             started = time.monotonic()
-            got = SqlQueue(claimer).claim(["null"], host)
-            assert got == second and time.monotonic() - started < 2
-        assert SqlQueue(claimer).claim(["null"], host) == first
+            got = [SqlQueue(claimer).claim(["null"], host) for _ in range(3)]
+            assert time.monotonic() - started < 2
+        assert sorted(got[:2]) == ids[WINDOW:] and got[2] is None

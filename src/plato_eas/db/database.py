@@ -2,7 +2,9 @@
 
 Use :meth:`Database.transaction` for a write (or consistent read) unit of work; the whole
 unit is re-run when the engine reports a deadlock or a dropped connection before commit,
-so a unit must only touch the database (no side effects outside it).
+so a unit must only touch the database (no side effects outside it). A unit whose every
+statement is atomic on its own (a claim by conditional UPDATE) can run with
+``atomic=False``: no BEGIN and COMMIT round trips, and no lock held past each statement.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ class Tx:
         self.dialect = dialect
         self.lastrowid: int | None = None
 
-    def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
-        cur = self.conn.cursor()
+    def _cursor(self, sql: str, params: Sequence[Any], plain: bool = False) -> Any:
+        cur = self.dialect.cursor(self.conn, plain)
         cur.execute(self.dialect.sql(sql), tuple(params))
         return cur
 
@@ -72,16 +74,22 @@ class Tx:
         return [dict(zip(names, row, strict=False)) for row in fetched]
 
     def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Rows as plain tuples: the fast path for large reports and bulk reads."""
-        cur = self._cursor(sql, params)
-        fetched = cur.fetchall()
-        if fetched and isinstance(fetched[0], dict):
-            return [tuple(r.values()) for r in fetched]
-        return [tuple(r) for r in fetched]
+        """Rows as plain tuples: the fast path for large reports, bulk reads and claims."""
+        return [tuple(r) for r in self._cursor(sql, params, plain=True).fetchall()]
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = self.tuples(sql, params)
         return rows[0][0] if rows else None
+
+    def execute_unless_locked(self, sql: str, params: Sequence[Any] = ()) -> int | None:
+        """Like :meth:`execute`, but ``None`` at once when a row it must change is locked by
+        another transaction, where the engine can say so (MariaDB); elsewhere it waits."""
+        try:
+            return self.execute(self.dialect.no_wait(sql), params)
+        except self.dialect.driver_errors as exc:
+            if self.dialect.is_lock_timeout(exc):
+                return None
+            raise
 
 
 class Database:
@@ -150,12 +158,26 @@ class Database:
                     raise self._wrap(exc) from None
             raise
 
-    def run(self, unit: Callable[[Tx], T], attempts: int = 8) -> T:
-        """Run ``unit(tx)`` in a transaction, re-running it on deadlock or lost connection."""
+    @contextmanager
+    def autocommit(self) -> Iterator[Tx]:
+        """Statements that each commit on their own; errors classified as in a transaction."""
+        conn = self.conn
+        try:
+            yield Tx(conn, self.dialect)
+        except self.dialect.driver_errors as exc:
+            self._reset_if_disconnected(exc)
+            if not (self.dialect.is_retryable(exc) or self.dialect.is_disconnect(exc)):
+                raise self._wrap(exc) from None
+            raise
+
+    def run(self, unit: Callable[[Tx], T], attempts: int = 8, atomic: bool = True) -> T:
+        """Run ``unit(tx)`` in a transaction (or, not ``atomic``, statement by statement),
+        re-running it on deadlock or lost connection."""
+        scope = self.transaction if atomic else self.autocommit
         delay = 0.05
         for attempt in range(1, attempts + 1):
             try:
-                with self.transaction() as tx:
+                with scope() as tx:
                     return unit(tx)
             except self.dialect.driver_errors as exc:
                 if attempt == attempts:

@@ -69,6 +69,11 @@ class SqliteDialect:
         return statement
 
     @staticmethod
+    def cursor(conn: Any, plain: bool = False) -> Any:
+        """sqlite3 rows are tuples already."""
+        return conn.cursor()
+
+    @staticmethod
     def begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front: no deadlock-prone read->write upgrade,
         # and concurrent writers (schedulers, claimers) are serialised by SQLite itself.
@@ -87,6 +92,15 @@ class SqliteDialect:
         return False
 
     driver_errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+
+    @staticmethod
+    def no_wait(statement: str) -> str:
+        """SQLite locks the whole database, never a row: nothing to skip."""
+        return statement
+
+    @staticmethod
+    def is_lock_timeout(exc: BaseException) -> bool:
+        return False
 
     @staticmethod
     def table_names(tx: Any) -> list[str]:
@@ -115,6 +129,8 @@ class MysqlDialect:
     DISCONNECT_CODES = {2003, 2006, 2013, 2055, 1053, 4031}
     # Deadlock, lock wait timeout.
     RETRY_CODES = {1213, 1205}
+    # MariaDB runs one statement with its own lock wait timeout; 0 means "fail at once".
+    NO_WAIT = "SET STATEMENT innodb_lock_wait_timeout = 0 FOR "
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -128,6 +144,7 @@ class MysqlDialect:
 
         self.driver = pymysql
         self.driver_errors = (pymysql.Error,)
+        self.mariadb = False  # known once connected
 
     @staticmethod
     def exists() -> bool:
@@ -142,7 +159,7 @@ class MysqlDialect:
         s = self.settings
         for attempt in range(1, attempts + 1):
             try:
-                return self.driver.connect(
+                conn = self.driver.connect(
                     host=s.db_host, port=int(s.db_port), user=s.db_user, password=s.db_password,
                     database=s.db_name, charset="utf8mb4", autocommit=True,
                     connect_timeout=10, cursorclass=self.driver.cursors.DictCursor,
@@ -151,6 +168,8 @@ class MysqlDialect:
                     # no gap locks are taken (fewer deadlocks between claimers and inserts).
                     init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
                 )
+                self.mariadb = "MariaDB" in conn.get_server_info()
+                return conn
             except self.driver.err.OperationalError as exc:
                 code = exc.args[0] if exc.args else None
                 if code in (1045, 1044, 1049) or attempt == attempts:
@@ -165,6 +184,10 @@ class MysqlDialect:
         # pymysql uses %s placeholders and %-formatting.
         return statement.replace("%", "%%").replace("?", "%s")
 
+    def cursor(self, conn: Any, plain: bool = False) -> Any:
+        """Rows as dicts by default; ``plain`` tuples skip building a dict per row."""
+        return conn.cursor(self.driver.cursors.Cursor if plain else None)
+
     @staticmethod
     def begin(conn: Any) -> None:
         conn.begin()
@@ -177,6 +200,15 @@ class MysqlDialect:
     def is_retryable(self, exc: BaseException) -> bool:
         return (isinstance(exc, self.driver.err.OperationalError)
                 and bool(exc.args) and exc.args[0] in self.RETRY_CODES)
+
+    def no_wait(self, statement: str) -> str:
+        """MariaDB: fail with a lock wait timeout at once instead of waiting (MySQL has no
+        per-statement form of this; there the statement waits as usual)."""
+        return self.NO_WAIT + statement if self.mariadb else statement
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        return (isinstance(exc, self.driver.err.OperationalError)
+                and bool(exc.args) and exc.args[0] == 1205)
 
     def is_disconnect(self, exc: BaseException) -> bool:
         if isinstance(exc, self.driver.err.InterfaceError):
