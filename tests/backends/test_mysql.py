@@ -142,3 +142,17 @@ def test_sql_claim_looks_past_a_window_of_held_rows(mysql_settings):
             got = [SqlQueue(claimer).claim(["null"], host) for _ in range(3)]
             assert time.monotonic() - started < 2
         assert sorted(got[:2]) == ids[WINDOW:] and got[2] is None
+
+
+def test_sql_claims_never_leave_the_oldest_attempt_behind(mysql_settings):
+    """Claimers start at different places among the oldest queued attempts (fewer collisions),
+    but one claimer moves on each claim: the oldest is taken within WINDOW claims."""
+    init(mysql_settings)
+    add_null_tasks(mysql_settings, 3 * WINDOW)
+    with Database(mysql_settings) as db:
+        ids = schedule_pass(db)["attempt_ids"]
+    host = new_host(mysql_settings)
+    with Database(mysql_settings) as db:
+        queue = SqlQueue(db)
+        got = [queue.claim(["null"], host) for _ in range(WINDOW)]
+    assert ids[0] in got and len(set(got)) == WINDOW and set(got) <= set(ids[:2 * WINDOW])

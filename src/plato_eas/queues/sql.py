@@ -10,7 +10,8 @@ retried instead of orphaning it.
   its own. A plain (non-locking) read lists the oldest queued attempts; the claimer takes
   one with ``UPDATE … WHERE schedulingAttemptId = ? AND isQueued = 1`` (row count 1: it is
   ours; 0: another claimer was first). Concurrent claimers start at different places in that
-  window, so they rarely collide. On MariaDB a row held by another transaction is skipped at
+  window (host id), so they rarely collide, and each moves its start on by one per claim, so
+  the oldest attempt is never left behind: it is taken within ``WINDOW`` claims. On MariaDB a row held by another transaction is skipped at
   once instead of waited for (``SET STATEMENT innodb_lock_wait_timeout = 0``).
   Why not ``SELECT … FOR UPDATE SKIP LOCKED``: a locking scan from the head of the queue
   steps over every claimed-but-not-yet-purged index entry and needs BEGIN and COMMIT round
@@ -64,6 +65,7 @@ class SqlQueue:
     def __init__(self, db: Database):
         self.db = db
         self._type_ids: dict[tuple[str, ...], list[int]] = {}
+        self._turn = 0  # claims made: moves the MySQL claimer's start through the window
 
     def declare(self, names: list[str]) -> list[str]:
         """Queues are implicit in the attempt table: nothing to declare."""
@@ -91,6 +93,8 @@ class SqlQueue:
         mysql = self.db.engine == "mysql"
         take_one = self._take_mysql if mysql else self._take_sqlite
         now = time.time()  # fixed across retries: it identifies our own claim
+        self._turn += 1
+        start = host_id + self._turn
         tries = 0
 
         def unit(tx: Tx) -> int | None:
@@ -100,13 +104,13 @@ class SqlQueue:
                 mine = tx.scalar(_MINE, (host_id, now))
                 if mine is not None:
                     return int(mine)
-            return take_one(tx, in_list, type_ids, host_id, now)
+            return take_one(tx, in_list, type_ids, host_id, now, start)
 
         return self.db.run(unit, atomic=not mysql)
 
     @staticmethod
     def _take_sqlite(tx: Tx, in_list: str, type_ids: list[int], host_id: int,
-                     now: float) -> int | None:
+                     now: float, _start: int) -> int | None:
         attempt_id = tx.scalar(_CANDIDATE.format(marks=in_list), type_ids)
         if attempt_id is None:
             return None
@@ -116,7 +120,7 @@ class SqlQueue:
 
     @staticmethod
     def _take_mysql(tx: Tx, in_list: str, type_ids: list[int], host_id: int,
-                    now: float) -> int | None:
+                    now: float, start: int) -> int | None:
         """Take one of the oldest queued attempts; each loop either takes one, sees others
         take the whole window (progress: look again) or moves past rows held by others."""
         oldest = _OLDEST.format(marks=in_list, window=WINDOW)
@@ -125,9 +129,9 @@ class SqlQueue:
             window = [r[0] for r in tx.tuples(oldest, [after, *type_ids])]
             if not window:
                 return None
-            start = host_id % len(window)
+            first = start % len(window)
             held = False
-            for attempt_id in window[start:] + window[:start]:
+            for attempt_id in window[first:] + window[:first]:
                 taken = tx.execute_unless_locked(_TAKE, (host_id, now, now, attempt_id))
                 if taken == 1:
                     return int(attempt_id)
