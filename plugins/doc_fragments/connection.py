@@ -77,6 +77,19 @@ options:
       - RabbitMQ virtual host.
       - Environment variable E(EAS_MQ_VHOST). Default V(/).
     type: str
+  mq_tls:
+    description:
+      - Connect to RabbitMQ over TLS (AMQPS, usually port V(5671)). The broker's certificate
+        is verified, host name included, against O(mq_ca_file) or else the system's trusted
+        CAs.
+      - Environment variable E(EAS_MQ_TLS). Default V(false).
+    type: bool
+  mq_ca_file:
+    description:
+      - PEM file of the CA certificate(s) that signed the broker's certificate, for a broker
+        with a private CA (O(mq_tls=true) only).
+      - Environment variable E(EAS_MQ_CA_FILE).
+    type: path
   data_dir:
     description:
       - Root of the input/output file repository; task working directories live under

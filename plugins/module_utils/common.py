@@ -58,6 +58,8 @@ _CONNECTION_OPTIONS = (
     ("mq_user", "str", False),
     ("mq_password", "str", True),
     ("mq_vhost", "str", False),
+    ("mq_tls", "bool", False),
+    ("mq_ca_file", "path", False),
     ("data_dir", "path", False),
     ("registry_file", "path", False),
     ("max_heartbeat_age", "float", False),

@@ -20,7 +20,8 @@ from .settings import load_settings
 
 CONNECTION_FLAGS = ("config_file", "db_engine", "db_path", "db_host", "db_port", "db_user",
                     "db_name", "queue_implementation", "mq_host", "mq_port", "mq_user",
-                    "mq_vhost", "data_dir", "registry_file", "max_heartbeat_age")
+                    "mq_vhost", "mq_tls", "mq_ca_file", "data_dir", "registry_file",
+                    "max_heartbeat_age")
 
 
 def _parser() -> argparse.ArgumentParser:

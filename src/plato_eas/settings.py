@@ -42,6 +42,7 @@ class Settings:
     mq_password: str = field(default="", repr=False)
     mq_vhost: str = "/"
     mq_tls: bool = False
+    mq_ca_file: str = ""
     data_dir: str = ""
     registry_file: str = ""
     max_heartbeat_age: float = 300.0

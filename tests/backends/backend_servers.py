@@ -75,6 +75,56 @@ def ensure_packages() -> None:
 
 
 # -- helpers ------------------------------------------------------------------------------
+def make_tls_files(folder: Path, common_name: str = "plato-eas test CA") -> dict[str, Path]:
+    """A throw-away CA and, signed by it, a server certificate for localhost and 127.0.0.1:
+    ``ca.pem``, ``server.pem``, ``server.key`` (0600) in ``folder``."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def cert(subject, key, issuer, issuer_key, ca: bool):
+        usage = dict(digital_signature=not ca, content_commitment=False,
+                     key_encipherment=not ca, data_encipherment=False, key_agreement=False,
+                     key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False)
+        build = (x509.CertificateBuilder()
+                 .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                 .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                 .not_valid_before(now - datetime.timedelta(hours=1))
+                 .not_valid_after(now + datetime.timedelta(days=30))
+                 .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+                 .add_extension(x509.KeyUsage(**usage), critical=True)
+                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                                critical=False)
+                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                     issuer_key.public_key()), critical=False))
+        if not ca:
+            build = (build.add_extension(x509.SubjectAlternativeName([
+                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False).add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
+        return build.sign(issuer_key, hashes.SHA256())
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    server_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = cert(common_name, ca_key, common_name, ca_key, ca=True)
+    server = cert("localhost", server_key, common_name, ca_key, ca=False)
+    files = {"ca": folder / "ca.pem", "cert": folder / "server.pem", "key": folder / "server.key"}
+    pem = serialization.Encoding.PEM
+    files["ca"].write_bytes(ca.public_bytes(pem))
+    files["cert"].write_bytes(server.public_bytes(pem))
+    _write_secret(files["key"], server_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+    return files
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -272,6 +322,8 @@ def _stop_pid_now(pid: int | None) -> None:
 class RabbitMQ:
     base: Path
     port: int = 0
+    tls_port: int = 0  # AMQPS listener, certificate signed by the CA in ca_file
+    ca_file: str = ""
     dist_port: int = 0
     epmd_port: int = 0
     user: str = "eas"
@@ -305,6 +357,11 @@ class RabbitMQ:
         self.base.mkdir(parents=True, exist_ok=True)
         (self.base / "home").mkdir(exist_ok=True)
         self.port = self.port or free_port()
+        self.tls_port = self.tls_port or free_port()
+        tls = make_tls_files(self.base / "tls") if not self.ca_file else {
+            "ca": Path(self.ca_file), "cert": self.base / "tls" / "server.pem",
+            "key": self.base / "tls" / "server.key"}
+        self.ca_file = str(tls["ca"])
         self.dist_port = self.dist_port or free_port()
         self.epmd_port = self.epmd_port or free_port()
         self.node = self.node or f"eas{self.port}@localhost"
@@ -325,6 +382,12 @@ class RabbitMQ:
             "default_user_tags.administrator = true",
             "log.file.level = warning",
             "disk_free_limit.absolute = 50MB",
+            f"listeners.ssl.default = 127.0.0.1:{self.tls_port}",
+            f"ssl_options.cacertfile = {tls['ca']}",
+            f"ssl_options.certfile = {tls['cert']}",
+            f"ssl_options.keyfile = {tls['key']}",
+            "ssl_options.verify = verify_none",
+            "ssl_options.fail_if_no_peer_cert = false",
             "",
         ]))
         env = self.env()
@@ -340,6 +403,7 @@ class RabbitMQ:
             raise ServerError(f"rabbitmq-server not ready: {done.stdout[-300:]}"
                               f"{done.stderr[-300:]}")
         _wait_port(self.port, 30, "rabbitmq-server", self.pid)
+        _wait_port(self.tls_port, 30, "rabbitmq-server (TLS)", self.pid)
         return self
 
     def ctl(self, *args: str) -> subprocess.CompletedProcess:

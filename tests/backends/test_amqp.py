@@ -233,3 +233,48 @@ def test_unreachable_broker_fails_after_backoff_in_one_line(settings):
     assert 1.0 < time.monotonic() - started < 10
     assert str(err.value).startswith("cannot reach RabbitMQ amqp://eas@")
     assert "\n" not in str(err.value)
+
+
+def tls(settings, rabbitmq, **changes):
+    return settings.replace(**{"mq_port": rabbitmq.tls_port, "mq_tls": True,
+                               "mq_ca_file": rabbitmq.ca_file, **changes})
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
+def test_tls_carries_the_whole_cycle(settings, rabbitmq, host):
+    secure = tls(settings, rabbitmq, mq_host=host)
+    actions.init_queues(secure)
+    add_null_tasks(secure, 2)
+    ids = schedule(secure)
+    db, queue = queue_for(secure)
+    with db:
+        assert queue.describe().startswith("amqps://")
+        got = [queue.claim(["null"], 1), queue.claim(["null"], 2)]
+        listed = rabbitmq.ctl("list_connections", "port", "ssl", "ssl_protocol").stdout
+        assert f"{rabbitmq.tls_port}\ttrue\ttlsv1.3" in listed  # our open connection
+        for attempt_id in got:
+            queue.done(attempt_id)
+        queue.close()
+    assert sorted(got) == sorted(ids)
+
+
+def test_tls_refuses_a_broker_signed_by_another_ca_at_once(settings, rabbitmq, tmp_path):
+    from backend_servers import make_tls_files
+
+    other = make_tls_files(tmp_path / "other", "some other CA")["ca"]
+    started = time.monotonic()
+    with Database(tls(settings, rabbitmq, mq_ca_file=str(other))) as db, \
+            pytest.raises(QueueError) as err:
+        AmqpQueue(db).declare(["null"])
+    assert time.monotonic() - started < 5
+    message = str(err.value)
+    assert "\n" not in message and "certificate verify failed" in message
+    assert message.startswith(f"RabbitMQ amqps://eas@127.0.0.1:{rabbitmq.tls_port}/")
+
+
+def test_tls_with_a_missing_ca_file_fails_in_one_line(settings, rabbitmq, tmp_path):
+    missing = tmp_path / "no-such-ca.pem"
+    with Database(tls(settings, rabbitmq, mq_ca_file=str(missing))) as db, \
+            pytest.raises(QueueError) as err:
+        AmqpQueue(db)
+    assert str(err.value) == f"mq_ca_file {missing}: No such file or directory"

@@ -22,7 +22,8 @@ stays the record of truth:
 * **Reconnect.** Every broker operation is retried on connection loss with exponential
   backoff (0.2 s → 5 s), for ``connect_patience`` seconds before the first successful
   connection and ``reconnect_patience`` seconds after one; then a one-line
-  :class:`~plato_eas.errors.QueueError`. Wrong credentials or vhost fail at once.
+  :class:`~plato_eas.errors.QueueError`. Wrong credentials or vhost, and a broker certificate
+  that does not verify (``mq_tls``; ``mq_ca_file`` for a private CA), fail at once.
 
 A broker ``consumer_timeout`` (RabbitMQ default 30 min) shorter than a task closes the
 worker's channel: harmless (the redelivered message is skipped because the attempt is
@@ -114,6 +115,7 @@ class AmqpQueue:
             self.connect_patience = connect_patience
         if reconnect_patience is not None:
             self.reconnect_patience = reconnect_patience
+        self._tls = self._tls_context() if self.settings.mq_tls else None
         self._conn: Any = None
         self._ch: Any = None
         self._pub: Any = None  # transactional publishing channel
@@ -138,12 +140,22 @@ class AmqpQueue:
         vhost = s.mq_vhost if s.mq_vhost == "/" else "/" + s.mq_vhost
         return f"{scheme}://{s.mq_user}@{s.mq_host}:{s.mq_port}{vhost}"
 
+    def _tls_context(self) -> ssl.SSLContext:
+        """Verify the broker's certificate and host name against ``mq_ca_file`` (a private
+        CA) or else the system's trusted CAs."""
+        ca_file = self.settings.mq_ca_file or None
+        try:
+            return ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+            raise QueueError(f"mq_ca_file {ca_file}: {reason}") from None
+
     def _parameters(self) -> Any:
         s = self.settings
         pika = self.pika
         options = None
-        if s.mq_tls:
-            options = pika.SSLOptions(ssl.create_default_context(), server_hostname=s.mq_host)
+        if self._tls is not None:
+            options = pika.SSLOptions(self._tls, server_hostname=s.mq_host)
         return pika.ConnectionParameters(
             host=s.mq_host, port=int(s.mq_port), virtual_host=s.mq_vhost,
             credentials=pika.PlainCredentials(s.mq_user, s.mq_password, erase_on_connect=False),
@@ -204,6 +216,10 @@ class AmqpQueue:
                 self._drop()
                 raise QueueError(f"RabbitMQ {self.describe()}: {exc.reply_code} "
                                  f"{exc.reply_text}") from None
+            except ssl.SSLCertVerificationError as exc:  # retrying would not change it
+                self._drop()
+                raise QueueError(f"RabbitMQ {self.describe()}: TLS certificate verify failed: "
+                                 f"{exc.verify_message}") from None
             except self._transient as exc:
                 self._drop()
                 patience = (self.reconnect_patience if self._ever_connected
