@@ -87,7 +87,7 @@ def make_tls_files(folder: Path, common_name: str = "plato-eas test CA") -> dict
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
 
     def cert(subject, key, issuer, issuer_key, ca: bool):
         usage = dict(digital_signature=not ca, content_commitment=False,
