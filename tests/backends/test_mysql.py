@@ -156,3 +156,37 @@ def test_sql_claims_never_leave_the_oldest_attempt_behind(mysql_settings):
         queue = SqlQueue(db)
         got = [queue.claim(["null"], host) for _ in range(WINDOW)]
     assert ids[0] in got and len(set(got)) == WINDOW and set(got) <= set(ids[:2 * WINDOW])
+
+
+def test_a_claim_whose_answer_was_lost_with_the_connection_finds_its_own_row(
+        mysql_settings, mariadb, monkeypatch):
+    """The UPDATE committed, then the connection died before the client heard of it: the
+    retried claim must return that attempt (now running under our host), not take another."""
+    import pymysql
+
+    from plato_eas.db.database import Tx
+
+    init(mysql_settings)
+    add_null_tasks(mysql_settings, 3)
+    with Database(mysql_settings) as db:
+        ids = schedule_pass(db)["attempt_ids"]
+    host = new_host(mysql_settings)
+    real = Tx.execute_unless_locked
+    cut = []
+
+    def answer_lost(tx, sql, params=()):
+        taken = real(tx, sql, params)
+        if taken == 1 and not cut:
+            cut.append(params[-1])
+            _kill(mariadb, tx.scalar("SELECT CONNECTION_ID()"))
+            raise pymysql.err.OperationalError(2013, "Lost connection to server during query")
+        return taken
+
+    monkeypatch.setattr(Tx, "execute_unless_locked", answer_lost)
+    with Database(mysql_settings) as db:
+        got = SqlQueue(db).claim(["null"], host)
+        running = db.read(lambda tx: tx.tuples(
+            "SELECT schedulingAttemptId, hostId FROM eas_scheduling_attempt "
+            "WHERE isRunning = 1"))
+    assert cut and got == cut[0] and got in ids
+    assert running == [(got, host)]
