@@ -153,9 +153,7 @@ class Database:
             except Exception:  # noqa: BLE001 - the connection may already be gone
                 self.close()
             if isinstance(exc, self.dialect.driver_errors):
-                self._reset_if_disconnected(exc)
-                if not (self.dialect.is_retryable(exc) or self.dialect.is_disconnect(exc)):
-                    raise self._wrap(exc) from None
+                self._keep_only_retryable(exc)
             raise
 
     @contextmanager
@@ -165,9 +163,7 @@ class Database:
         try:
             yield Tx(conn, self.dialect)
         except self.dialect.driver_errors as exc:
-            self._reset_if_disconnected(exc)
-            if not (self.dialect.is_retryable(exc) or self.dialect.is_disconnect(exc)):
-                raise self._wrap(exc) from None
+            self._keep_only_retryable(exc)
             raise
 
     def run(self, unit: Callable[[Tx], T], attempts: int = 8, atomic: bool = True) -> T:
@@ -204,6 +200,14 @@ class Database:
     def _reset_if_disconnected(self, exc: BaseException) -> None:
         if self.dialect.is_disconnect(exc):
             self.close()
+
+    def _keep_only_retryable(self, exc: BaseException) -> None:
+        """A driver error that ended a unit: drop a dead connection; anything :meth:`run`
+        must not retry (not a deadlock, lock timeout or lost connection) becomes the
+        one-line DatabaseError here."""
+        self._reset_if_disconnected(exc)
+        if not (self.dialect.is_retryable(exc) or self.dialect.is_disconnect(exc)):
+            raise self._wrap(exc) from None
 
     def _wrap(self, exc: BaseException) -> DatabaseError:
         detail = exc.args[-1] if exc.args else exc
