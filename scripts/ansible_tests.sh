@@ -19,6 +19,9 @@
 # written to the developer's home. Needs the project venv (bash scripts/setup.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/require_tools.sh
+. "$ROOT/scripts/require_tools.sh"
+require_tools sha256sum cut mktemp grep rm mkdir cat
 VENV=${VENV:-$ROOT/.venv}
 export PATH="$VENV/bin:$PATH"
 # Outside the repository: inside it, ansible-test would list files with `git ls-files` of the
@@ -72,19 +75,8 @@ PY
 
 copy_collection() {
     # Only what the collection ships and tests (not the pipeline's src/, the venv, or the
-    # collections/ symlink back to the root).
-    mkdir -p "$COPY"
-    rsync -a --delete \
-        --exclude='__pycache__' --exclude='*.pyc' --exclude='/tests/output' \
-        --include='/galaxy.yml' --include='/README.md' --include='/requirements.yml' \
-        --include='/meta/***' --include='/plugins/***' --include='/playbooks/***' \
-        --include='/roles/***' --include='/inventories/***' --include='/docs/***' \
-        --include='/changelogs/***' --include='/examples/***' \
-        --include='/tests/' --include='/tests/config.yml' --include='/tests/sanity/***' \
-        --include='/tests/unit/' --include='/tests/unit/plugins/***' \
-        --include='/tests/integration/***' \
-        --exclude='*' \
-        "$ROOT/" "$COPY/"
+    # collections/ symlink back to the root); pure Python, no rsync.
+    python "$ROOT/scripts/copy_collection.py" "$ROOT" "$COPY"
 }
 
 layer_sanity() {

@@ -4,6 +4,9 @@
 # (Galaxy is unreachable). Everything it installs is pinned in pyproject.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/require_tools.sh
+. scripts/require_tools.sh
+require_tools python3 sha256sum cut touch rm
 VENV=${VENV:-.venv}
 PY=${PYTHON:-python3}
 

@@ -4,6 +4,9 @@
 # (the backend harness in tests/backends), the ansible-test environment (scripts/ansible_tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Every external command the scripts use, installed when missing (a fresh machine has no rsync,
+# say); tests/scripts/test_tools.py fails when a script uses one that is not declared there.
+bash scripts/require_tools.sh
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$PWD/collections:$PWD/.venv/collections"
@@ -19,4 +22,4 @@ echo "== pytest: Kubernetes roles and playbooks against the API test double, mol
 .venv/bin/pytest -p no:cacheprovider -n 2 --dist loadfile tests/k8s
 
 echo "== pytest: pipeline, reports, backends (real MariaDB and RabbitMQ), collection, AWX"
-exec .venv/bin/pytest -p no:cacheprovider tests/unit tests/backends tests/ansible
+exec .venv/bin/pytest -p no:cacheprovider tests/scripts tests/unit tests/backends tests/ansible
