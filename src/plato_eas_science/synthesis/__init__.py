@@ -1,0 +1,1 @@
+"""Light-curve synthesis: transit models (batman) and stellar light curves (PSLS)."""
