@@ -40,7 +40,7 @@ from backend_helpers import add_null_tasks, init, new_host  # noqa: E402
 
 from plato_eas.db import Database  # noqa: E402
 from plato_eas.queues.base import open_queue  # noqa: E402
-from plato_eas.scheduler import schedule_pass  # noqa: E402
+from plato_eas.scheduling.scheduler import schedule_pass  # noqa: E402
 from plato_eas.settings import Settings  # noqa: E402
 
 CTX = multiprocessing.get_context("fork")

@@ -17,7 +17,7 @@ from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.queues.sql import SqlQueue
 from plato_eas.reports import run_report
-from plato_eas.scheduler import schedule_pass
+from plato_eas.scheduling.scheduler import schedule_pass
 from plato_eas.settings import Settings
 from plato_eas.worker.worker import Worker
 

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 from plato_eas.db import Database
-from plato_eas.db.schema import create
+from plato_eas.model.schema import create
+from plato_eas.model.states import job_summary
 from plato_eas.reports import run_report
 from plato_eas.settings import Settings
-from plato_eas.states import job_summary
 
 SIZES = (10_000, 100_000)
 LOOP_SIZE = 100

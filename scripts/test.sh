@@ -22,4 +22,4 @@ echo "== pytest: Kubernetes roles and playbooks against the API test double, mol
 .venv/bin/pytest -p no:cacheprovider -n 2 --dist loadfile tests/k8s
 
 echo "== pytest: pipeline, reports, backends (real MariaDB and RabbitMQ), collection, AWX"
-exec .venv/bin/pytest -p no:cacheprovider tests/scripts tests/unit tests/backends tests/ansible
+exec .venv/bin/pytest -p no:cacheprovider tests/scripts tests/pipeline tests/backends tests/ansible

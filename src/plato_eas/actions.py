@@ -20,7 +20,7 @@ def init_schema(settings: Settings, state: str = "present", check_mode: bool = F
     """Create (or with ``state='absent'`` drop) the task database, loading the §7 registry.
 
     Returns changed, state, version, created_tables / dropped_tables, task_types (added)."""
-    from .schema_admin import apply_schema
+    from .admin.schema import apply_schema
 
     with Database(settings, create=state == "present" and not check_mode) as db:
         return apply_schema(db, state=state, check_mode=check_mode)
@@ -29,7 +29,7 @@ def init_schema(settings: Settings, state: str = "present", check_mode: bool = F
 def init_queues(settings: Settings, check_mode: bool = False) -> dict:
     """Declare a queue per task type for ``settings.queue_implementation`` and record that
     choice in the database. Returns changed, implementation, queues, declared."""
-    from .queues.admin import init_queues as run
+    from .admin.queues import init_queues as run
 
     with Database(settings) as db:
         return run(db, check_mode=check_mode)
@@ -37,7 +37,7 @@ def init_queues(settings: Settings, check_mode: bool = False) -> dict:
 
 def db_save(settings: Settings, dest: str | None = None, check_mode: bool = False) -> dict:
     """Write a gzip SQL dump (consistent snapshot). Returns changed, path, size, sha256."""
-    from .backup import save
+    from .admin.backup import save
 
     return save(settings, dest=dest, check_mode=check_mode)
 
@@ -46,7 +46,7 @@ def db_restore(settings: Settings, src: str, force: bool = False,
                check_mode: bool = False) -> dict:
     """Restore a db_save dump; refuses a non-empty database unless ``force``.
     Returns changed, src, tables (name -> rows)."""
-    from .backup import restore
+    from .admin.backup import restore
 
     return restore(settings, src=src, force=force, check_mode=check_mode)
 
@@ -65,7 +65,7 @@ def submit(settings: Settings, chain: dict | None = None, src: str | None = None
 def schedule(settings: Settings, check_mode: bool = False) -> dict:
     """One §3.3 scheduling pass (plus stalled-attempt handling).
     Returns changed, attempt_ids (new), requeued (stalled ones retried), failed_stalled."""
-    from .scheduler import schedule_pass
+    from .scheduling.scheduler import schedule_pass
 
     with Database(settings) as db:
         return schedule_pass(db, check_mode=check_mode)
@@ -75,7 +75,7 @@ def reschedule(settings: Settings, job_name: str | None = None,
                check_mode: bool = False) -> dict:
     """Queue a new attempt for every unfinished task (no successful, queued or running
     attempt). Returns changed, attempt_ids (new), task_ids."""
-    from .scheduler import reschedule_unfinished
+    from .scheduling.scheduler import reschedule_unfinished
 
     with Database(settings) as db:
         return reschedule_unfinished(db, job_name=job_name, check_mode=check_mode)
@@ -85,7 +85,7 @@ def empty_queue(settings: Settings, queues: list[str] | None = None,
                 check_mode: bool = False) -> dict:
     """Remove every waiting attempt from the queues (all, or the named task types).
     Returns changed, attempt_ids, per_queue."""
-    from .queues.admin import empty_queues
+    from .admin.queues import empty_queues
 
     with Database(settings) as db:
         return empty_queues(db, names=queues, check_mode=check_mode)
@@ -110,6 +110,6 @@ def local_run(settings: Settings, workers: int = 2, job_name: str | None = None,
     """Embedded mode (§10): scheduler + N local worker processes until the job (or all work)
     is finished or blocked, or ``timeout`` passes. Returns changed, finished, timed_out,
     failed (count), blocked (task list), progress rows, table."""
-    from .local_run import run_local
+    from .scheduling.local_run import run_local
 
     return run_local(settings, workers=workers, job_name=job_name, timeout=timeout)

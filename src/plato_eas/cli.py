@@ -90,7 +90,7 @@ def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
         return actions.empty_queue(settings, queues=args.queues or None), 0
     if cmd == "scheduler":
         from .db import Database
-        from .scheduler import run_forever
+        from .scheduling.scheduler import run_forever
 
         stopping: list[int] = []
         signal.signal(signal.SIGTERM, lambda signum, _: stopping.append(signum))

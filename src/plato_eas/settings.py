@@ -67,10 +67,6 @@ class Settings:
         """Root of the file repository that tasks write into (working directories live here)."""
         return Path(self.data_dir) / "output"
 
-    @property
-    def input_dir(self) -> Path:
-        return Path(self.data_dir) / "input"
-
     def public(self) -> dict[str, Any]:
         """The settings with secrets masked: safe for logs and module results."""
         out = dataclasses.asdict(self)

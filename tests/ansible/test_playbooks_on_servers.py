@@ -45,7 +45,7 @@ def running_servers():
 
 
 def registry_queue_names() -> list[str]:
-    from plato_eas.registry import load_registry
+    from plato_eas.tasks.registry import load_registry
 
     return sorted(load_registry(None).task_types)
 

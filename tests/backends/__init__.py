@@ -1,2 +1,2 @@
 """Backend tests against real MariaDB and RabbitMQ servers (a package, so that its conftest
-never shadows tests/unit/conftest.py when both folders run in one session)."""
+never shadows tests/pipeline/conftest.py when both folders run in one session)."""

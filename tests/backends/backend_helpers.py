@@ -22,7 +22,7 @@ def add_null_tasks(settings: Settings, count: int, job_name: str = "bulk",
     """``count`` ready ``null`` tasks (no inputs), written in bulk; returns their ids."""
     import json
 
-    from plato_eas.metadata import write_items
+    from plato_eas.model.metadata import write_items
 
     description = {"task": "null", **({"sleep": sleep} if sleep else {})}
 
@@ -60,7 +60,7 @@ def new_host(settings: Settings, name: str = "test-host") -> int:
 
 
 def registry_queue_names() -> list[str]:
-    from plato_eas.registry import load_registry
+    from plato_eas.tasks.registry import load_registry
 
     return sorted(load_registry(None).task_types)
 

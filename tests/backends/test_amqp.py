@@ -11,7 +11,7 @@ from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.errors import QueueError
 from plato_eas.queues.amqp import AmqpQueue
-from plato_eas.scheduler import schedule_pass
+from plato_eas.scheduling.scheduler import schedule_pass
 
 pytestmark = pytest.mark.amqp
 

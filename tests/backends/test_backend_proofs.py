@@ -25,7 +25,7 @@ import pytest
 from backend_helpers import add_null_tasks, amqp_options, init
 
 from plato_eas.db import Database
-from plato_eas.scheduler import schedule_pass
+from plato_eas.scheduling.scheduler import schedule_pass
 from plato_eas.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,5 @@
-"""The db_save / db_restore tests of tests/unit/test_backup.py, run against MariaDB: the same
-test functions, with ``db_settings`` bound to a fresh MariaDB database."""
+"""The db_save / db_restore tests of tests/pipeline/admin/test_backup.py, run against
+MariaDB: the same test functions, with ``db_settings`` bound to a fresh MariaDB database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-_path = Path(__file__).parents[1] / "unit" / "test_backup.py"
+_path = Path(__file__).parents[1] / "pipeline" / "admin" / "test_backup.py"
 _spec = importlib.util.spec_from_file_location("_unit_test_backup", _path)
 _unit = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_unit)

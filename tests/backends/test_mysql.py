@@ -12,7 +12,7 @@ from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.errors import DatabaseError
 from plato_eas.queues.sql import WINDOW, SqlQueue
-from plato_eas.scheduler import schedule_pass
+from plato_eas.scheduling.scheduler import schedule_pass
 
 pytestmark = pytest.mark.mysql
 

@@ -13,9 +13,9 @@ import math
 import posixpath
 from typing import Any, Callable
 
-from ..context import AttemptContext
 from ..errors import ChainError, EasError
 from ..expressions import evaluate, is_expression, resolve
+from ..model.context import AttemptContext
 from .paths import check_relative
 from .register import ChildSpec
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..db import Tx, marks
 from ..errors import ChainError
-from ..metadata import DESCRIPTION_KEY, write_items
+from ..model.metadata import DESCRIPTION_KEY, write_items
 
 
 @dataclass

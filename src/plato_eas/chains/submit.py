@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..db import Database, Tx
-from ..db.schema import check_version
 from ..errors import ChainError
+from ..model.schema import check_version
 from .paths import check_relative
 from .register import ChildSpec, product_id, register_children
 from .validate import load_chain_file, validate_chain

@@ -5,6 +5,6 @@ Code elsewhere writes SQL once, with ``?`` placeholders, and runs it through
 :mod:`plato_eas.db.dialects`.
 """
 
-from .database import Database, Tx, chunks, connect, marks
+from .database import Database, Tx, chunks, marks
 
-__all__ = ["Database", "Tx", "chunks", "connect", "marks"]
+__all__ = ["Database", "Tx", "chunks", "marks"]

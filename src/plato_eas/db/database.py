@@ -212,7 +212,3 @@ class Database:
     def _wrap(self, exc: BaseException) -> DatabaseError:
         detail = exc.args[-1] if exc.args else exc
         return DatabaseError(f"{self.dialect.describe()}: {detail}")
-
-
-def connect(settings: Settings, create: bool = False) -> Database:
-    return Database(settings, create=create)

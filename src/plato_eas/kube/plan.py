@@ -6,8 +6,8 @@ import re
 from typing import Any, Iterable, Mapping
 
 from ..errors import ConfigError
-from ..registry import load_registry
 from ..settings import Settings
+from ..tasks.registry import load_registry
 from .resources import DEFAULT_FRACTION, node_capacity, worker_resources
 from .scaling import ScalingPolicy, plan_replicas
 from .scaling import queue_depths as depths_from_rows

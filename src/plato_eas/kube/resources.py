@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..errors import ConfigError
-from ..registry import Container
+from ..tasks.registry import Container
 from .quantity import GIB, format_cpu, format_memory, parse_quantity
 
 GPU_RESOURCE = "nvidia.com/gpu"

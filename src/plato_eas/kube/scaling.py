@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..errors import ConfigError
-from ..registry import Registry
+from ..tasks.registry import Registry
 from .resources import WorkerResources
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..db import Database
-from ..db.schema import check_version
+from ..model.schema import check_version
 from . import render
 from .base import Report, ReportError
 from .error_log import errors

@@ -11,8 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..db import Database, Tx
-from ..states import DONE, FAILED, LIVE_STATES, QUEUED, RUNNING, STALLED, attempt_state_counts
-from ..states import empty_counts as no_attempts
+from ..model.states import DONE, FAILED, LIVE_STATES, QUEUED, RUNNING, STALLED, attempt_state_counts
+from ..model.states import empty_counts as no_attempts
 from .base import Report, ReportError
 from .render import Table
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..db import Database
-from ..states import DONE, FAILED, QUEUED, RUNNING, STALLED, WAITING, task_state_counts
+from ..model.states import DONE, FAILED, QUEUED, RUNNING, STALLED, WAITING, task_state_counts
 from .base import Report
 from .render import Table
 

@@ -39,12 +39,10 @@ TaskFunction = Callable[[TaskRun], "dict[str, Any] | None"]
 
 @lru_cache(maxsize=1)
 def implementations() -> dict[str, TaskFunction | EntryPoint]:
-    """Every registered task implementation by task type name (entry points load lazily, so
-    one broken science package cannot stop a worker that never runs its types)."""
-    from . import testing
-
-    found: dict[str, TaskFunction | EntryPoint] = {
-        "null": testing.null_task, "error": testing.error_task}
+    """Every registered task implementation by task type name, from the ``plato_eas.tasks``
+    entry points (plato_eas registers its own test types there too). Entry points load
+    lazily, so one broken science package cannot stop a worker that never runs its types."""
+    found: dict[str, TaskFunction | EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(ep.name, ep)
     return found

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..context import AttemptContext
 from ..errors import EasError
 from ..expressions import resolve
+from ..model.context import AttemptContext
 from ..tasks.api import TaskRun, default_qc, implementation
 
 RECYCLE_AFTER = 500

@@ -16,9 +16,9 @@ import uuid
 from pathlib import Path
 
 from ..chains.register import ChildSpec, register_children
-from ..context import AttemptContext
 from ..db import Database, Tx
-from ..metadata import write_items
+from ..model.context import AttemptContext
+from ..model.metadata import write_items
 from .child import Outcome
 
 _CLOSE = """

@@ -10,16 +10,16 @@ import signal
 import socket
 import time
 
+from ..admin.queues import check_implementation
 from ..chains.expand import expand
-from ..context import load_context
 from ..db import Database
-from ..db.schema import check_version
 from ..errors import ChainError, EasError
-from ..queues.admin import check_implementation
+from ..model.context import load_context
+from ..model.schema import check_version
 from ..queues.base import open_queue
-from ..registry import CONTROL_FLOW_TYPES, load_registry
 from ..settings import Settings
 from ..tasks.api import implementations
+from ..tasks.registry import CONTROL_FLOW_TYPES, load_registry
 from .child import Outcome, TaskRunner
 from .record import record
 

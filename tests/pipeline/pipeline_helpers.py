@@ -16,7 +16,7 @@ def chain(name: str) -> dict:
 
 
 def table_counts(db: Database) -> dict[str, int]:
-    from plato_eas.db.schema import TABLE_NAMES
+    from plato_eas.model.schema import TABLE_NAMES
 
     return {t: db.read(lambda tx, t=t: tx.scalar(f"SELECT COUNT(*) FROM {t}"))  # noqa: S608
             for t in TABLE_NAMES}

@@ -7,15 +7,15 @@ import logging
 import multiprocessing
 import time
 
-from .db import Database
-from .db.schema import check_version
-from .queues.admin import check_implementation
-from .queues.base import open_queue
-from .reports import run_report
+from ..admin.queues import check_implementation
+from ..db import Database
+from ..model.schema import check_version
+from ..model.states import blocked_tasks, job_summary, live_attempts
+from ..queues.base import open_queue
+from ..reports import run_report
+from ..settings import Settings
+from ..worker.worker import serve
 from .scheduler import schedule_pass
-from .settings import Settings
-from .states import blocked_tasks, job_summary, live_attempts
-from .worker.worker import serve
 
 log = logging.getLogger(__name__)
 

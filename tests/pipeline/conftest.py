@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+
+# The helper modules beside this file (pipeline_helpers, reports_fixtures) are imported by
+# plain name from every test folder below.
+sys.path.insert(0, str(Path(__file__).parent))
 
 from plato_eas import actions
 from plato_eas.db import Database

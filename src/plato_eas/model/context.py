@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .db import Tx
+from ..db import Tx
 from .metadata import requested_metadata, task_metadata
 
 

@@ -11,7 +11,7 @@ import json
 import time
 from typing import Any, Iterable
 
-from .db import Tx, marks
+from ..db import Tx, marks
 
 DESCRIPTION_KEY = "task_description"
 

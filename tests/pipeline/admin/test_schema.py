@@ -5,8 +5,8 @@ import pytest
 
 from plato_eas import actions
 from plato_eas.db import Database
-from plato_eas.db.schema import SCHEMA_VERSION
 from plato_eas.errors import DatabaseError, SchemaError
+from plato_eas.model.schema import SCHEMA_VERSION
 
 # SPEC §3.1: the prototype's tables and camelCase columns are the interface.
 PROTOTYPE_COLUMNS = {
@@ -106,7 +106,7 @@ def test_registry_override_with_unknown_container_is_refused(settings, tmp_path)
 
 
 def test_prototype_database_is_adopted_in_place_and_runs_new_work(settings):
-    from test_backup import write_prototype_database
+    from prototype_db import write_prototype_database
 
     write_prototype_database(settings)
     result = actions.init_schema(settings)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from .db import Tx
+from ..db import Tx
 
 WAITING, QUEUED, RUNNING, STALLED, DONE, FAILED = (
     "waiting", "queued", "running", "stalled", "done", "failed")

@@ -1,13 +1,12 @@
-"""The §3.2 states and the §8 reports against real SQLite databases built row by row."""
+"""The diagnostic reports against real SQLite databases built row by row."""
 
 from __future__ import annotations
 
 import pytest
-from reports_fixtures import NOW, Builder, open_db
+from reports_fixtures import Builder, open_db
 
 from plato_eas.errors import EasError
 from plato_eas.reports import ReportError, run_report, write_report_csv
-from plato_eas.states import blocked_tasks, job_summary, task_state_counts
 
 
 @pytest.fixture
@@ -31,79 +30,24 @@ def one_task_per_state(build: Builder, job: str = "job", task_type: str = "null"
     return ids
 
 
-# -- states -----------------------------------------------------------------------------------
-
-def test_each_task_counts_in_the_state_of_its_latest_attempt(db, build):
-    one_task_per_state(build)
-    retried = build.task("null")
-    build.attempt(retried, "failed")
-    build.attempt(retried, "done")
-    requeued = build.task("null")
-    build.attempt(requeued, "done")
-    build.attempt(requeued, "failed")
-    emptied = build.task("null")
-    build.attempt(emptied, "idle")
-    counts = db.read(lambda tx: task_state_counts(tx, now=NOW))
-    assert counts == {"null": {"waiting": 2, "queued": 1, "stalled": 1, "running": 1,
-                               "done": 2, "failed": 2}}
+def chain(build: Builder, depth: int, job: str = "job") -> list[int]:
+    """A root with ``depth`` levels of one child each; returns their ids, root first."""
+    ids = [build.task("execution_chain", job)]
+    for _ in range(depth - 1):
+        ids.append(build.task("null", job, parent=ids[-1]))
+    return ids
 
 
-def test_heartbeat_age_decides_running_or_stalled(db, build):
-    task = build.task("null")
-    build.attempt(task, "running", latestHeartbeat=NOW - 100)
-    fresh = db.read(lambda tx: task_state_counts(tx, now=NOW, max_age=300))
-    stale = db.read(lambda tx: task_state_counts(tx, now=NOW, max_age=50))
-    assert (fresh["null"]["running"], fresh["null"]["stalled"]) == (1, 0)
-    assert (stale["null"]["running"], stale["null"]["stalled"]) == (0, 1)
+TRACEBACK = ('Traceback (most recent call last):\n  File "task.py", line 3, in run\n'
+             'ValueError: bad input')
 
 
-def test_a_waiting_task_fed_by_a_failed_task_is_blocked_transitively(db, build):
-    source = build.task("synthesis", name="source")
-    build.attempt(source, "failed")
-    build.attempt(source, "failed")
-    reader = build.task("search", name="reader")
-    build.reads_file_of(reader, source, "lc.gz")
-    summariser = build.task("summary", name="summariser")
-    build.reads_metadata_of(summariser, reader)
-    healthy = build.task("synthesis", name="healthy")
-    build.attempt(healthy, "done")
-    free = build.task("search", name="free")
-    build.reads_file_of(free, healthy, "other.gz")
-    blocked = db.read(lambda tx: blocked_tasks(tx, now=NOW))
-    assert [(b["task_name"], b["blocked_by"]) for b in blocked] == [
-        ("reader", [source]), ("summariser", [source])]
+def timed(build: Builder, task_type: str, job: str, wall: float, **metadata) -> int:
+    task = build.task(task_type, job)
+    build.metadata(task_id=task, task_description='{"task": "' + task_type + '"}', **metadata)
+    return build.attempt(task, "done", startTime=1_700_000_000.0, runTimeWallClock=wall,
+                         runTimeCpu=wall / 2, runTimeCpuIncChildren=wall)
 
-
-def test_a_failed_task_with_a_live_or_done_attempt_blocks_nothing(db, build):
-    retrying = build.task("synthesis")
-    build.attempt(retrying, "failed")
-    build.attempt(retrying, "queued")
-    succeeded_once = build.task("synthesis")
-    build.attempt(succeeded_once, "done")
-    build.attempt(succeeded_once, "failed")
-    for producer in (retrying, succeeded_once):
-        build.reads_metadata_of(build.task("search"), producer)
-    assert db.read(lambda tx: blocked_tasks(tx, now=NOW)) == []
-
-
-def test_blocked_is_reported_for_the_consumers_job_only(db, build):
-    source = build.task("synthesis", job="a")
-    build.attempt(source, "failed")
-    build.reads_metadata_of(build.task("search", job="b"), source)
-    assert db.read(lambda tx: blocked_tasks(tx, job_name="a", now=NOW)) == []
-    assert len(db.read(lambda tx: blocked_tasks(tx, job_name="b", now=NOW))) == 1
-
-
-def test_job_summary_counts_every_state_and_blocked(db, build):
-    ids = one_task_per_state(build, job="mine")
-    build.reads_file_of(build.task("null", job="mine"), ids["failed"], "x.gz")
-    one_task_per_state(build, job="other")
-    summary = db.read(lambda tx: job_summary(tx, "mine", now=NOW))
-    assert summary == {"total": 7, "waiting": 2, "queued": 1, "running": 1, "stalled": 1,
-                       "done": 1, "failed": 1, "blocked": 1}
-
-
-# -- progress ---------------------------------------------------------------------------------
 
 def test_progress_counts_and_percentages_per_task_type_with_a_total(db, build):
     one_task_per_state(build, task_type="null")
@@ -132,16 +76,6 @@ def test_progress_of_one_job(db, build):
     build.task("null", job="b")
     rows = run_report(db, "progress", job_name="b")["rows"]
     assert [(r["task_type"], r["total"], r["waiting_pct"]) for r in rows] == [("null", 1, 100.0)]
-
-
-# -- job tree ---------------------------------------------------------------------------------
-
-def chain(build: Builder, depth: int, job: str = "job") -> list[int]:
-    """A root with ``depth`` levels of one child each; returns their ids, root first."""
-    ids = [build.task("execution_chain", job)]
-    for _ in range(depth - 1):
-        ids.append(build.task("null", job, parent=ids[-1]))
-    return ids
 
 
 def test_job_tree_puts_children_under_parents_in_task_id_order(db, build):
@@ -200,12 +134,6 @@ def test_job_tree_rejects_a_depth_below_one(db):
         run_report(db, "job_tree", max_depth=0)
 
 
-# -- errors -----------------------------------------------------------------------------------
-
-TRACEBACK = ('Traceback (most recent call last):\n  File "task.py", line 3, in run\n'
-             'ValueError: bad input')
-
-
 def test_errors_lists_error_messages_oldest_first_with_tracebacks(db, build):
     synth = build.task("synthesis", job="a")
     search = build.task("search", job="b")
@@ -225,15 +153,6 @@ def test_errors_lists_error_messages_oldest_first_with_tracebacks(db, build):
     assert lines[5].index("ValueError") == lines[3].index("Traceback")
     assert [r["task_id"] for r in run_report(db, "errors", task_type="search")["rows"]] == [search]
     assert [r["task_id"] for r in run_report(db, "errors", job_name="a")["rows"]] == [synth]
-
-
-# -- timings ----------------------------------------------------------------------------------
-
-def timed(build: Builder, task_type: str, job: str, wall: float, **metadata) -> int:
-    task = build.task(task_type, job)
-    build.metadata(task_id=task, task_description='{"task": "' + task_type + '"}', **metadata)
-    return build.attempt(task, "done", startTime=1_700_000_000.0, runTimeWallClock=wall,
-                         runTimeCpu=wall / 2, runTimeCpuIncChildren=wall)
 
 
 def test_timings_lists_every_started_attempt(db, build):
@@ -269,8 +188,6 @@ def test_timings_csv_is_one_table_per_job_and_task_type(db, build, tmp_path):
         "4,2,4\n")
 
 
-# -- pass/fail --------------------------------------------------------------------------------
-
 def test_pass_fail_tables_keep_attempts_with_an_outcome(db, build, tmp_path):
     for size, outcome in ((2, "FAIL"), (1, "PASS"), (3, None)):
         task = build.task("search", "a")
@@ -290,8 +207,6 @@ def test_pass_fail_tables_keep_attempts_with_an_outcome(db, build, tmp_path):
     assert dest.read_text() == "# a / search\nsize,outcome\n1,1\n2,0\n"
 
 
-# -- queue ------------------------------------------------------------------------------------
-
 def test_queue_counts_waiting_messages_and_lists_few_ids(db, build):
     queued = [build.attempt(build.task("search"), "queued") for _ in range(3)]
     build.attempt(build.task("search"), "running")
@@ -304,8 +219,6 @@ def test_queue_counts_waiting_messages_and_lists_few_ids(db, build):
     few = run_report(db, "queue", queues=["search"])["rows"]
     assert few == [{"queue": "search", "messages": 3, "ids": queued}]
 
-
-# -- CSV writing and errors -------------------------------------------------------------------
 
 def test_write_report_csv_changes_only_when_content_differs(db, build, tmp_path):
     one_task_per_state(build)

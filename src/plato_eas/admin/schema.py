@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .db import Database, Tx
-from .db import schema as ddl
-from .registry import Registry, load_registry
+from ..db import Database, Tx
+from ..model import schema as ddl
+from ..tasks.registry import Registry, load_registry
 
 
 def _registry_changes(tx: Tx, registry: Registry) -> dict[str, list]:

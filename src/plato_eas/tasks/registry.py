@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import RegistryError
-from .settings import Settings
+from ..errors import RegistryError
+from ..settings import Settings
 
 CONTROL_FLOW_TYPES = (
     "execution_chain",

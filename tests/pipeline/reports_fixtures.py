@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from plato_eas.db import Database
-from plato_eas.db.schema import create
+from plato_eas.model.schema import create
 from plato_eas.settings import Settings
 
 NOW = time.time()

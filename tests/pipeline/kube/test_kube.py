@@ -16,8 +16,8 @@ from plato_eas.kube import (
     worker_resources,
 )
 from plato_eas.kube.plan import deployment_name
-from plato_eas.registry import Container, Registry
 from plato_eas.settings import Settings
+from plato_eas.tasks.registry import Container, Registry
 
 BASE = Container("eas-base", "img:1", cpu=1, gpu=0, memory_gb=2)
 TDA = Container("eas-tda", "img:1", cpu=2, gpu=0, memory_gb=4)

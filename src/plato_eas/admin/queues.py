@@ -4,9 +4,9 @@ empty them (``empty_queue``)."""
 from __future__ import annotations
 
 from ..db import Database, Tx
-from ..db.schema import check_version
 from ..errors import QueueError
-from .base import open_queue
+from ..model.schema import check_version
+from ..queues.base import open_queue
 
 CONFIG_KEY = "queue_implementation"
 

@@ -35,10 +35,10 @@ import zlib
 from pathlib import Path
 from typing import Iterator
 
-from .db import Database
-from .db.schema import schema_version
-from .errors import BackupError, EasError
-from .settings import Settings
+from ..db import Database
+from ..errors import BackupError, EasError
+from ..model.schema import schema_version
+from ..settings import Settings
 
 HEADER = "-- plato_eas db_save"
 TRAILER = "-- plato_eas db_save end"

@@ -10,7 +10,7 @@ from plato_eas.chains.paths import check_relative
 from plato_eas.chains.validate import load_chain_file, validate_chain
 from plato_eas.errors import ChainError
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "examples" / "chains").glob("*.json"))
+EXAMPLES = sorted((Path(__file__).parents[3] / "examples" / "chains").glob("*.json"))
 KNOWN = {
     "execution_chain", "execution_for_loop", "execution_do_while_loop",
     "execution_conditional", "null", "error",

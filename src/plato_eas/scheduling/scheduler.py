@@ -14,9 +14,9 @@ import logging
 import time
 from typing import Callable
 
-from .db import Database, Tx
-from .db.schema import check_version
-from .queues.base import JobQueue, open_queue
+from ..db import Database, Tx
+from ..model.schema import check_version
+from ..queues.base import JobQueue, open_queue
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def run_forever(db: Database, interval: float = 2.0,
                 stop: Callable[[], bool] = lambda: False) -> None:
     """The `eas scheduler` daemon: a pass every ``interval`` seconds (sooner while work
     keeps arriving); database or broker outages are logged and retried, never fatal."""
-    from .errors import EasError
+    from ..errors import EasError
 
     queue = open_queue(db, daemon=True)
     delay = interval

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
+from ..db.database import Database, Tx
 from ..errors import SchemaError
-from .database import Database, Tx
 
 SCHEMA_VERSION = 1
 
@@ -200,7 +200,6 @@ PROTOTYPE_MISSING_COLUMNS: dict[str, list[tuple[str, str]]] = {
 }
 
 TABLE_NAMES = [name for name, _ in TABLES]
-PROTOTYPE_TABLES = TABLE_NAMES[: TABLE_NAMES.index("eas_schema_version")]
 
 # version -> list of statements; applied in order by migrate(). Version 1 is the base schema.
 MIGRATIONS: dict[int, list[str]] = {}
