@@ -1,7 +1,8 @@
 """The §3.2 states of tasks and attempts, defined once for every report and for the runner.
 
 An attempt is, in order of precedence: *failed* (``errorFail``), *done* (``isFinished``),
-*stalled* (``isRunning`` with a heartbeat older than ``max_heartbeat_age``), *running*,
+*stalled* (running with no heartbeat, or before its first one no start, within
+``max_heartbeat_age``: ``attempts.STALLED_SQL``), *running*,
 *queued* (``isQueued``), else *waiting* (an attempt taken off the queue by ``empty_queue``
 waits for ``reschedule`` like a task that never had one). A task's state is that of its
 latest attempt, *waiting* when it has none. A waiting task is also *blocked* when one of its
@@ -12,10 +13,10 @@ Blocked tasks are a subset of the waiting ones.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 
 from ..db import Tx
+from .attempts import STALLED_SQL, stalled_cutoff
 
 WAITING, QUEUED, RUNNING, STALLED, DONE, FAILED = (
     "waiting", "queued", "running", "stalled", "done", "failed")
@@ -24,12 +25,12 @@ LIVE_STATES = (QUEUED, RUNNING)
 DEFAULT_MAX_HEARTBEAT_AGE = 300.0
 
 # The state of attempt ``a`` (all-NULL when a LEFT JOIN found none: then 'waiting').
-# Its one ``?`` is the heartbeat cutoff (see heartbeat_cutoff); a missing heartbeat falls
-# back to the start time. These fragments are constants: no input is ever spliced in.
+# Its one ``?`` is the stalled cutoff (attempts.STALLED_SQL, the one definition of stalled).
+# These fragments are constants: no input is ever spliced in.
 ATTEMPT_STATE_SQL = (
     "CASE WHEN a.errorFail THEN 'failed' "
     "WHEN a.isFinished THEN 'done' "
-    "WHEN a.isRunning AND COALESCE(a.latestHeartbeat, a.startTime, 0) < ? THEN 'stalled' "
+    "WHEN " + STALLED_SQL + " THEN 'stalled' "
     "WHEN a.isRunning THEN 'running' "
     "WHEN a.isQueued THEN 'queued' "
     "ELSE 'waiting' END"
@@ -72,12 +73,6 @@ _DEPENDENCIES = (
 )
 
 
-def heartbeat_cutoff(now: float | None = None,
-                     max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> float:
-    """Heartbeats older than this mean a running attempt has stalled."""
-    return (time.time() if now is None else now) - max_age
-
-
 def empty_counts() -> dict[str, int]:
     return {state: 0 for state in STATES}
 
@@ -86,7 +81,7 @@ def task_state_counts(tx: Tx, job_name: str | None = None, now: float | None = N
                       max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[str, dict[str, int]]:
     """{task type: {state: number of tasks}} by each task's latest attempt (all states keyed);
     only task types that have tasks appear."""
-    params = (heartbeat_cutoff(now, max_age), job_name, job_name)
+    params = (stalled_cutoff(max_age, now), job_name, job_name)
     out: dict[str, dict[str, int]] = defaultdict(empty_counts)
     for type_name, state, count in tx.tuples(_TYPE_STATE_COUNTS, params):
         out[type_name][state] += int(count)
@@ -97,7 +92,7 @@ def attempt_state_counts(tx: Tx, job_name: str | None = None, now: float | None 
                          max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[int, dict[str, int]]:
     """{task id: {state: number of its attempts}} for tasks that have attempts (the job tree
     shows every attempt, not only the latest)."""
-    params = (heartbeat_cutoff(now, max_age), job_name, job_name)
+    params = (stalled_cutoff(max_age, now), job_name, job_name)
     out: dict[int, dict[str, int]] = defaultdict(empty_counts)
     for task_id, state, count in tx.tuples(_ATTEMPT_STATE_COUNTS, params):
         out[int(task_id)][state] += int(count)
@@ -106,7 +101,7 @@ def attempt_state_counts(tx: Tx, job_name: str | None = None, now: float | None 
 
 def _task_states(tx: Tx, now: float | None, max_age: float) -> dict[int, tuple[str, bool]]:
     """{task id: (state, has a queued/running/done attempt)} for every task of every job."""
-    rows = tx.tuples(_TASK_STATES, (heartbeat_cutoff(now, max_age),))
+    rows = tx.tuples(_TASK_STATES, (stalled_cutoff(max_age, now),))
     return {int(task_id): (state, bool(alive)) for task_id, state, alive in rows}
 
 

@@ -41,29 +41,12 @@ from typing import Any, Callable, TypeVar
 
 from ..db import Database, Tx, chunks, marks
 from ..errors import QueueError
-from .records import queued_attempts, unqueue
+from ..model import attempts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 OUTBOX_BATCH = 2000
-
-_TAKE = """
-UPDATE eas_scheduling_attempt
-SET isQueued = 0, isRunning = 1, hostId = ?, startTime = ?, latestHeartbeat = ?
-WHERE schedulingAttemptId = ? AND isQueued = 1
-"""
-
-_MINE = """
-SELECT 1 FROM eas_scheduling_attempt
-WHERE schedulingAttemptId = ? AND isRunning = 1 AND hostId = ? AND startTime = ?
-"""
-
-_RELEASE = """
-UPDATE eas_scheduling_attempt SET isQueued = 1, isRunning = 0, hostId = NULL,
-startTime = NULL, latestHeartbeat = NULL
-WHERE schedulingAttemptId = ? AND isRunning = 1 AND isFinished = 0
-"""
 
 _DELETE_OUTBOX = "DELETE FROM eas_queue_outbox WHERE {column} IN ({marks})"
 
@@ -404,9 +387,8 @@ class AmqpQueue:
         now = time.time()
 
         def unit(tx: Tx) -> bool:
-            if tx.execute(_TAKE, (host_id, now, now, attempt_id)) == 1:
-                return True
-            return tx.scalar(_MINE, (attempt_id, host_id, now)) is not None
+            return bool(attempts.take(tx, attempt_id, host_id, now)
+                        or attempts.taken_by(tx, host_id, now) == attempt_id)
 
         return self.db.run(unit)
 
@@ -433,7 +415,7 @@ class AmqpQueue:
     def release(self, attempt_id: int) -> None:
         """Queued again in the database, and its message back in the broker queue (for
         another consumer: we stop consuming until our next claim)."""
-        requeued = self.db.run(lambda tx: tx.execute(_RELEASE, (int(attempt_id),)))
+        requeued = self.db.run(lambda tx: attempts.release(tx, attempt_id))
         held = self._held.pop(int(attempt_id), None)
         if held is not None and held[0] == self._gen and self._ch is not None:
             try:
@@ -457,7 +439,7 @@ class AmqpQueue:
         ids are the attempts the database records as queued for that task type."""
         names = list(names)
         counts = self._broker(lambda: {name: self._count(name) for name in names})
-        waiting = self.db.read(lambda tx: queued_attempts(tx, names))
+        waiting = self.db.read(lambda tx: attempts.queued_by_type(tx, names))
         return {
             name: {"messages": counts[name] or 0,
                    "ids": waiting[name] if len(waiting[name]) <= show_ids else []}
@@ -472,8 +454,8 @@ class AmqpQueue:
 
         def unit(tx: Tx) -> dict[str, list[int]]:
             tx.dialect.lock_scheduler(tx)
-            waiting = queued_attempts(tx, names)
-            unqueue(tx, [i for group in waiting.values() for i in group])
+            waiting = attempts.queued_by_type(tx, names)
+            attempts.unqueue(tx, [i for group in waiting.values() for i in group])
             for chunk in chunks(names):
                 tx.execute(_DELETE_OUTBOX.format(column="queueName", marks=marks(chunk)),
                            chunk)

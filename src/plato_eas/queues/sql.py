@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 
 from ..db import Database, Tx, marks
-from .records import queued_attempts, unqueue
+from ..model import attempts
 
 _TYPE_IDS = """
 SELECT taskTypeId FROM eas_task_types WHERE taskTypeName IN ({marks})
@@ -41,16 +41,6 @@ LIMIT {window}
 # match) instead of walking every task of the served types: 60x faster with 20k queued.
 WINDOW = 8  # how many of the oldest queued attempts concurrent MySQL claimers spread over
 
-_TAKE = """
-UPDATE eas_scheduling_attempt
-SET isQueued = 0, isRunning = 1, hostId = ?, startTime = ?, latestHeartbeat = ?
-WHERE schedulingAttemptId = ? AND isQueued = 1
-"""
-
-_MINE = """
-SELECT schedulingAttemptId FROM eas_scheduling_attempt
-WHERE hostId = ? AND startTime = ? AND isRunning = 1
-"""
 
 class SqlQueue:
     implementation = "sql"
@@ -94,9 +84,9 @@ class SqlQueue:
             nonlocal tries
             tries += 1
             if tries > 1:  # the connection dropped: did our COMMIT make it after all?
-                mine = tx.scalar(_MINE, (host_id, now))
+                mine = attempts.taken_by(tx, host_id, now)
                 if mine is not None:
-                    return int(mine)
+                    return mine
             return take_one(tx, in_list, type_ids, host_id, now, start)
 
         return self.db.run(unit, atomic=not mysql)
@@ -107,7 +97,7 @@ class SqlQueue:
         attempt_id = tx.scalar(_OLDEST.format(marks=in_list, window=1), [0, *type_ids])
         if attempt_id is None:
             return None
-        if tx.execute(_TAKE, (host_id, now, now, attempt_id)) != 1:
+        if not attempts.take(tx, attempt_id, host_id, now):
             raise AssertionError("claimed row changed under the write lock")
         return int(attempt_id)
 
@@ -125,8 +115,8 @@ class SqlQueue:
             first = start % len(window)
             held = False
             for attempt_id in window[first:] + window[:first]:
-                taken = tx.execute_unless_locked(_TAKE, (host_id, now, now, attempt_id))
-                if taken == 1:
+                taken = attempts.take(tx, attempt_id, host_id, now, unless_locked=True)
+                if taken:
                     return int(attempt_id)
                 held = held or taken is None
             if held:
@@ -136,14 +126,10 @@ class SqlQueue:
         """Nothing to acknowledge: the finished row is the record."""
 
     def release(self, attempt_id: int) -> None:
-        self.db.run(lambda tx: tx.execute(
-            "UPDATE eas_scheduling_attempt SET isQueued = 1, isRunning = 0, hostId = NULL, "
-            "startTime = NULL, latestHeartbeat = NULL "
-            "WHERE schedulingAttemptId = ? AND isRunning = 1 AND isFinished = 0",
-            (attempt_id,)))
+        self.db.run(lambda tx: attempts.release(tx, attempt_id))
 
     def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
-        waiting = self.db.read(lambda tx: queued_attempts(tx, names))
+        waiting = self.db.read(lambda tx: attempts.queued_by_type(tx, names))
         return {
             name: {"messages": len(ids), "ids": ids if len(ids) <= show_ids else []}
             for name, ids in waiting.items()
@@ -151,8 +137,8 @@ class SqlQueue:
 
     def purge(self, names: list[str]) -> dict[str, list[int]]:
         def unit(tx: Tx) -> dict[str, list[int]]:
-            waiting = queued_attempts(tx, names)
-            unqueue(tx, [i for group in waiting.values() for i in group])
+            waiting = attempts.queued_by_type(tx, names)
+            attempts.unqueue(tx, [i for group in waiting.values() for i in group])
             return waiting
 
         return self.db.run(unit)

@@ -15,6 +15,7 @@ import time
 from typing import Callable
 
 from ..db import Database, Tx
+from ..model import attempts
 from ..model.schema import check_version
 from ..queues.base import JobQueue, open_queue
 
@@ -40,19 +41,6 @@ WHERE t.isFullyConfigured = 1 {job}
 _RESCHEDULE_BLOCKING = (
     "AND ((a.isFinished = 1 AND a.errorFail = 0) OR a.isQueued = 1 OR a.isRunning = 1)")
 
-_INSERT = """
-INSERT INTO eas_scheduling_attempt (taskId, queuedTime, isQueued, isRunning, isFinished,
-                                    errorFail)
-SELECT r.taskId, ?, 1, 0, 0, 0 FROM ({ready}) r ORDER BY r.taskId
-"""
-
-_NEW_ATTEMPTS = """
-SELECT a.schedulingAttemptId, a.taskId, tt.taskTypeName FROM eas_scheduling_attempt a
-JOIN eas_task t ON t.taskId = a.taskId
-JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId
-WHERE a.schedulingAttemptId > ? ORDER BY a.schedulingAttemptId
-"""
-
 
 def _ready_sql(job_name: str | None, blocking: str) -> tuple[str, list]:
     job = "AND t.jobName = ?" if job_name is not None else ""
@@ -61,19 +49,17 @@ def _ready_sql(job_name: str | None, blocking: str) -> tuple[str, list]:
 
 def _queue_ready(tx: Tx, queue: JobQueue, job_name: str | None, blocking: str,
                  now: float) -> list[dict]:
-    """Insert a queued attempt for every ready task; returns the new attempts. The caller
-    holds the scheduler lock."""
+    """A queued attempt for every ready task, staged for the queue; returns the new
+    attempts. The caller holds the scheduler lock."""
     ready, params = _ready_sql(job_name, blocking)
-    before = tx.scalar("SELECT COALESCE(MAX(schedulingAttemptId), 0) FROM eas_scheduling_attempt")
-    tx.execute(_INSERT.format(ready=ready), [now, *params])
-    new = tx.rows(_NEW_ATTEMPTS, (before,))
+    new = attempts.create_queued_for(tx, ready, params, now)
     _stage(tx, queue, new)
     return new
 
 
-def _stage(tx: Tx, queue: JobQueue, attempts: list[dict]) -> None:
+def _stage(tx: Tx, queue: JobQueue, new: list[dict]) -> None:
     by_queue: dict[str, list[int]] = {}
-    for a in attempts:
+    for a in new:
         by_queue.setdefault(a["taskTypeName"], []).append(a["schedulingAttemptId"])
     if by_queue:
         queue.stage(tx, by_queue)
@@ -81,34 +67,15 @@ def _stage(tx: Tx, queue: JobQueue, attempts: list[dict]) -> None:
 
 def _sweep_stalled(tx: Tx, queue: JobQueue, max_age: float, retry_limit: int,
                    now: float) -> tuple[list[int], list[int], list[int]]:
-    """Fail attempts whose heartbeat is older than ``max_age``; re-queue each task whose
-    failed-attempt count is still within ``retry_limit``. Returns (stalled attempts,
-    re-queued new attempts, tasks given up on)."""
-    stalled = tx.rows(
-        "SELECT schedulingAttemptId, taskId FROM eas_scheduling_attempt "
-        "WHERE isRunning = 1 AND latestHeartbeat < ?", (now - max_age,))
+    """Fail the stalled attempts; re-queue each task whose failed-attempt count is still
+    within ``retry_limit``. Returns (stalled attempts, re-queued new attempts, tasks given up
+    on)."""
+    stalled = attempts.fail_stalled(tx, max_age, now)
     if not stalled:
         return [], [], []
-    tx.executemany(
-        "UPDATE eas_scheduling_attempt SET isRunning = 0, isFinished = 1, errorFail = 1, "
-        "allProductsPassedQc = 0, endTime = ?, errorText = ? "
-        "WHERE schedulingAttemptId = ? AND isRunning = 1",
-        [(now, f"stalled: no heartbeat for more than {max_age:g} s", s["schedulingAttemptId"])
-         for s in stalled])
-    retry, given_up = [], []
-    for s in stalled:
-        failures = tx.scalar(
-            "SELECT COUNT(*) FROM eas_scheduling_attempt WHERE taskId = ? AND errorFail = 1",
-            (s["taskId"],))
-        (retry if failures <= retry_limit else given_up).append(s["taskId"])
-    before = tx.scalar("SELECT COALESCE(MAX(schedulingAttemptId), 0) FROM eas_scheduling_attempt")
-    tx.executemany(
-        "INSERT INTO eas_scheduling_attempt (taskId, queuedTime, isQueued, isRunning, "
-        "isFinished, errorFail) VALUES (?, ?, 1, 0, 0, 0)", [(t, now) for t in retry])
-    new = tx.rows(_NEW_ATTEMPTS, (before,))
+    new, given_up = attempts.retry(tx, [task for _, task in stalled], retry_limit, now)
     _stage(tx, queue, new)
-    return ([s["schedulingAttemptId"] for s in stalled],
-            [a["schedulingAttemptId"] for a in new], given_up)
+    return [a for a, _ in stalled], [a["schedulingAttemptId"] for a in new], given_up
 
 
 def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None = None,
@@ -123,10 +90,7 @@ def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None
                 check_version(tx)
                 ready, params = _ready_sql(job_name, "")
                 ids = [r[0] for r in tx.tuples(ready + " ORDER BY t.taskId", params)]
-                stalled = [r[0] for r in tx.tuples(
-                    "SELECT schedulingAttemptId FROM eas_scheduling_attempt "
-                    "WHERE isRunning = 1 AND latestHeartbeat < ?",
-                    (time.time() - settings.max_heartbeat_age,))]
+                stalled = [a for a, _ in attempts.stalled(tx, settings.max_heartbeat_age)]
                 return {"changed": bool(ids or stalled), "task_ids": ids, "attempt_ids": [],
                         "stalled": stalled, "requeued": [], "given_up": []}
             return db.read(preview)

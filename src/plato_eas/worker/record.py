@@ -2,9 +2,9 @@
 files as product versions (MD5, size, QC), stores its log records and output metadata, and —
 for control-flow tasks — registers the children it expanded into.
 
-The closing UPDATE is conditional on the attempt still being ours (running, unfinished): if the
-scheduler declared it stalled meanwhile and re-queued the task, this late result is discarded
-rather than recorded twice.
+Closing the attempt (``attempts.finish``) is conditional on it still being ours (running,
+unfinished): if the scheduler declared it stalled meanwhile and re-queued the task, this late
+result is discarded rather than recorded twice.
 """
 
 from __future__ import annotations
@@ -17,16 +17,10 @@ from pathlib import Path
 
 from ..chains.register import ChildSpec, register_children
 from ..db import Database, Tx
+from ..model import attempts
 from ..model.context import AttemptContext
 from ..model.metadata import write_items
 from .child import Outcome
-
-_CLOSE = """
-UPDATE eas_scheduling_attempt
-SET isRunning = 0, isQueued = 0, isFinished = 1, endTime = ?, errorFail = ?, errorText = ?,
-    allProductsPassedQc = ?, runTimeWallClock = ?, runTimeCpu = ?, runTimeCpuIncChildren = ?
-WHERE schedulingAttemptId = ? AND isRunning = 1 AND isFinished = 0
-"""
 
 
 def _file_facts(path: Path) -> tuple[str, int, float, float] | None:
@@ -74,10 +68,8 @@ def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
     versions = _versions(ctx, outcome, output_dir)
 
     def unit(tx: Tx) -> bool:
-        closed = tx.execute(_CLOSE, (
-            time.time(), not passed, error_text, passed, outcome.wall, outcome.cpu,
-            outcome.cpu_children, ctx.attempt_id))
-        if closed != 1:
+        if not attempts.finish(tx, ctx.attempt_id, passed, error_text, outcome.wall,
+                               outcome.cpu, outcome.cpu_children, time.time()):
             return False
         if children and passed and not _has_children(tx, ctx.task_id):
             register_children(tx, ctx.task_id, children)

@@ -14,6 +14,7 @@ from ..admin.queues import check_implementation
 from ..chains.expand import expand
 from ..db import Database
 from ..errors import ChainError, EasError
+from ..model import attempts
 from ..model.context import load_context
 from ..model.schema import check_version
 from ..queues.base import open_queue
@@ -80,9 +81,7 @@ class Worker:
         return self.attempts_run
 
     def heartbeat(self, attempt_id: int) -> None:
-        self.db.run(lambda tx: tx.execute(
-            "UPDATE eas_scheduling_attempt SET latestHeartbeat = ? "
-            "WHERE schedulingAttemptId = ? AND isRunning = 1", (time.time(), attempt_id)))
+        self.db.run(lambda tx: attempts.heartbeat(tx, attempt_id, time.time()))
 
     def execute(self, attempt_id: int) -> bool:
         ctx = self.db.read(lambda tx: load_context(tx, attempt_id))

@@ -1,0 +1,87 @@
+"""The attempt lifecycle (model/attempts.py): one definition of "stalled" for the reports, the
+sweep and the retries; take, heartbeat and release on real SQLite."""
+
+from __future__ import annotations
+
+import time
+
+from plato_eas import actions
+from plato_eas.db import Database
+from plato_eas.worker.worker import Worker
+
+
+def _one_queued_null(settings) -> int:
+    """Submit one null task, expand its chain, queue it; returns its attempt id."""
+    actions.submit(settings, chain={"job_name": "one", "task_list": [{"task": "null"}]})
+    actions.schedule(settings)
+    Worker(settings, task_types=["execution_chain"]).run(until_empty=True)
+    (attempt_id,) = actions.schedule(settings)["attempt_ids"]
+    return attempt_id
+
+
+def _attempts_of_task_of(settings, attempt_id: int) -> list[dict]:
+    with Database(settings) as db:
+        return db.read(lambda tx: tx.rows(
+            "SELECT * FROM eas_scheduling_attempt WHERE taskId = (SELECT taskId FROM "
+            "eas_scheduling_attempt WHERE schedulingAttemptId = ?) "
+            "ORDER BY schedulingAttemptId", (attempt_id,)))
+
+
+def test_an_attempt_that_died_before_its_first_heartbeat_is_stalled_swept_and_retried(
+        installed):
+    fast = installed.replace(max_heartbeat_age=1.0)
+    attempt_id = _one_queued_null(fast)
+    # A worker took the attempt long ago and died before recording any heartbeat.
+    with Database(fast) as db:
+        db.run(lambda tx: tx.execute(
+            "UPDATE eas_scheduling_attempt SET isQueued = 0, isRunning = 1, hostId = NULL, "
+            "startTime = ?, latestHeartbeat = NULL WHERE schedulingAttemptId = ?",
+            (time.time() - 60, attempt_id)))
+    progress = actions.report(fast, "progress")["total"]
+    assert (progress["stalled"], progress["running"]) == (1, 0)
+    assert actions.schedule(fast, check_mode=True)["stalled"] == [attempt_id]
+    swept = actions.schedule(fast)
+    assert swept["stalled"] == [attempt_id] and len(swept["requeued"]) == 1
+    assert Worker(fast, task_types=["null"]).run(until_empty=True) == 1
+    rows = _attempts_of_task_of(fast, attempt_id)
+    assert [(a["errorFail"], a["isFinished"]) for a in rows] == [(1, 1), (0, 1)]
+    assert rows[0]["errorText"].startswith("stalled")
+
+
+def test_take_release_heartbeat_and_finish_change_only_the_state_they_leave(installed):
+    from plato_eas.model import attempts
+
+    attempt_id = _one_queued_null(installed)
+    with Database(installed) as db:
+        host = db.run(lambda tx: tx.insert("INSERT INTO eas_worker_host (hostname) VALUES ('h')"))
+        assert db.run(lambda tx: attempts.take(tx, attempt_id, host, 100.0)) is True
+        assert db.run(lambda tx: attempts.take(tx, attempt_id, host, 101.0)) is False
+        assert db.run(lambda tx: attempts.taken_by(tx, host, 100.0)) == attempt_id
+        assert db.run(lambda tx: attempts.taken_by(tx, host, 101.0)) is None
+        db.run(lambda tx: attempts.heartbeat(tx, attempt_id, 150.0))
+        assert db.run(lambda tx: attempts.release(tx, attempt_id)) is True
+        assert db.run(lambda tx: attempts.release(tx, attempt_id)) is False  # queued again
+        db.run(lambda tx: attempts.heartbeat(tx, attempt_id, 160.0))  # not running: no-op
+        row = _attempts_of_task_of(installed, attempt_id)[0]
+        assert (row["isQueued"], row["isRunning"], row["latestHeartbeat"]) == (1, 0, None)
+        assert db.run(lambda tx: attempts.take(tx, attempt_id, host, 200.0)) is True
+        done = (True, None, 1.0, 0.5, 0.5, 210.0)
+        assert db.run(lambda tx: attempts.finish(tx, attempt_id, *done)) is True
+        assert db.run(lambda tx: attempts.finish(tx, attempt_id, *done)) is False
+
+
+def test_a_late_result_after_the_sweep_is_discarded_and_retries_stop_at_the_limit(installed):
+    from plato_eas.model import attempts
+
+    attempt_id = _one_queued_null(installed)
+    with Database(installed) as db:
+        assert db.run(lambda tx: attempts.take(tx, attempt_id, 1, 100.0)) is True
+        swept = db.run(lambda tx: attempts.fail_stalled(tx, 60.0, 200.0))
+        assert [a for a, _ in swept] == [attempt_id]
+        late = (True, None, 1.0, 0.5, 0.5, 201.0)
+        assert db.run(lambda tx: attempts.finish(tx, attempt_id, *late)) is False
+        task = swept[0][1]
+        new, given_up = db.run(lambda tx: attempts.retry(tx, [task], 1, 202.0))
+        assert len(new) == 1 and given_up == []
+        new, given_up = db.run(lambda tx: attempts.retry(tx, [task], 0, 203.0))
+        assert new == [] and given_up == [task]
