@@ -8,7 +8,8 @@
 # Add a command here before a script uses it: tests/pipeline/test_scripts_tools.py fails when
 # a script calls a command that is neither a shell builtin nor listed below.
 
-# command -> Debian package (commands of the same package share it)
+# command -> Debian package (commands of the same package share it), or @FOLDER for a tool
+# that is preinstalled in FOLDER (added to PATH when the command is not on it)
 declare -gA EAS_TOOL_PACKAGE=(
     [bash]=bash [make]=make [git]=git [python3]=python3 [gzip]=gzip
     [sha256sum]=coreutils [cut]=coreutils [mktemp]=coreutils [cat]=coreutils
@@ -16,6 +17,8 @@ declare -gA EAS_TOOL_PACKAGE=(
     [sort]=coreutils [touch]=coreutils [date]=coreutils [dirname]=coreutils [tr]=coreutils
     [sleep]=coreutils [env]=coreutils [id]=coreutils [basename]=coreutils [wc]=coreutils
     [grep]=grep [sed]=sed [sudo]=sudo [apt-get]=apt
+    # not a Debian package (Debian's Go is too old): preinstalled in this folder
+    [go]=@/usr/local/go/bin
 )
 
 _eas_apt_install() {
@@ -37,6 +40,15 @@ require_tools() {
             return 2
         fi
         command -v "$cmd" >/dev/null 2>&1 && continue
+        if [[ $package == @* ]]; then
+            # a tool that has no Debian package: found in its folder, or one clear error
+            if [ -x "${package#@}/$cmd" ]; then
+                export PATH="${package#@}:$PATH"
+                continue
+            fi
+            echo "require_tools: $cmd is neither on PATH nor in ${package#@}; install it there" >&2
+            return 1
+        fi
         missing+=("$cmd")
         [[ " ${packages[*]} " == *" $package "* ]] || packages+=("$package")
     done
