@@ -10,9 +10,12 @@ from backend_helpers import add_null_tasks, init, new_host
 
 from plato_eas import actions
 from plato_eas.db import Database
+from plato_eas.db.dialects import MysqlDialect
 from plato_eas.errors import DatabaseError
-from plato_eas.queues.sql import WINDOW, SqlQueue
+from plato_eas.queues.sql import SqlQueue
 from plato_eas.scheduling.scheduler import schedule_pass
+
+WINDOW = MysqlDialect.claim.window  # the oldest queued attempts claimers spread over
 
 pytestmark = pytest.mark.mysql
 

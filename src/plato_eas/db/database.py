@@ -10,7 +10,6 @@ statement is atomic on its own (a claim by conditional UPDATE) can run with
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
@@ -21,6 +20,7 @@ from .dialects import dialect_for
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+UNIT_ATTEMPTS = 8  # how often a unit is run before a retryable error reaches the caller
 
 
 def marks(items: Sequence[Any]) -> str:
@@ -126,11 +126,13 @@ class Database:
 
     # -- transactions -----------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """One unit of work, committed at the end of the block, rolled back on error."""
+    def transaction(self, read_only: bool = False) -> Iterator[Tx]:
+        """One unit of work, committed at the end of the block, rolled back on error;
+        ``read_only`` begins it the dialect's way for reads (no write lock on SQLite)."""
+        begin = self.dialect.begin_read if read_only else self.dialect.begin
         conn = self.conn
         try:
-            self.dialect.begin(conn)
+            begin(conn)
         except self.dialect.driver_errors as exc:
             self._reset_if_disconnected(exc)
             if not self.dialect.is_disconnect(exc):
@@ -139,17 +141,17 @@ class Database:
             # reconnect (with the dialect's backoff) and begin once more.
             try:
                 conn = self.conn
-                self.dialect.begin(conn)
+                begin(conn)
             except self.dialect.driver_errors as again:
                 self._reset_if_disconnected(again)
                 raise self._wrap(again) from None
         tx = Tx(conn, self.dialect)
         try:
             yield tx
-            conn.commit() if self.engine == "mysql" else conn.execute("COMMIT")
+            self.dialect.commit(conn)
         except BaseException as exc:
             try:
-                conn.rollback() if self.engine == "mysql" else conn.execute("ROLLBACK")
+                self.dialect.rollback(conn)
             except Exception:  # noqa: BLE001 - the connection may already be gone
                 self.close()
             if isinstance(exc, self.dialect.driver_errors):
@@ -166,14 +168,15 @@ class Database:
             self._keep_only_retryable(exc)
             raise
 
-    def run(self, unit: Callable[[Tx], T], attempts: int = 8, atomic: bool = True) -> T:
+    def run(self, unit: Callable[[Tx], T], attempts: int = UNIT_ATTEMPTS, atomic: bool = True,
+            read_only: bool = False) -> T:
         """Run ``unit(tx)`` in a transaction (or, not ``atomic``, statement by statement),
         re-running it on deadlock or lost connection."""
-        scope = self.transaction if atomic else self.autocommit
         delay = 0.05
         for attempt in range(1, attempts + 1):
             try:
-                with scope() as tx:
+                scope = self.transaction(read_only) if atomic else self.autocommit()
+                with scope as tx:
                     return unit(tx)
             except self.dialect.driver_errors as exc:
                 if attempt == attempts:
@@ -184,17 +187,9 @@ class Database:
         raise AssertionError("unreachable")
 
     def read(self, unit: Callable[[Tx], T]) -> T:
-        """A read-only unit (reports): same retry rules, no write lock on SQLite."""
-        if self.engine != "sqlite":
-            return self.run(unit)
-        conn = self.conn
-        conn.execute("BEGIN")
-        try:
-            return unit(Tx(conn, self.dialect))
-        except sqlite3.Error as exc:
-            raise self._wrap(exc) from None
-        finally:
-            conn.execute("ROLLBACK")
+        """A read-only unit (reports): the same retry rules, begun as the dialect begins reads
+        (SQLite: a deferred transaction that takes no write lock)."""
+        return self.run(unit, read_only=True)
 
     # -- helpers ----------------------------------------------------------------------
     def _reset_if_disconnected(self, exc: BaseException) -> None:

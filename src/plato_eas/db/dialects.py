@@ -1,19 +1,36 @@
 """Everything that differs between SQLite and MySQL/MariaDB, and nothing else.
 
 A dialect opens connections, translates the project's ``?`` placeholders, supplies the few
-DDL fragments that differ, starts write transactions, serialises scheduler passes, and says
-which driver errors mean "try the transaction again".
+DDL fragments that differ, begins, commits and rolls back transactions, says whether DDL can
+be retried, finds existing indexes, switches foreign-key checks off for a drop, serialises
+scheduler passes, picks the SQL queue's claim strategy, and says which driver errors mean
+"try the transaction again".
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import DatabaseError
 from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class ClaimStrategy:
+    """How a claim on the SQL queue takes one of the oldest queued attempts (queues/sql.py).
+
+    ``window``: how many of the oldest queued attempts concurrent claimers spread over (each
+    starts at a different place in it); ``atomic``: the claim runs as one transaction (its
+    read and its conditional UPDATE see the same queue) rather than statement by statement
+    (each UPDATE committing on its own, checked by its row count)."""
+
+    window: int
+    atomic: bool
 
 
 class SqliteDialect:
@@ -24,13 +41,17 @@ class SqliteDialect:
     insert_ignore = "INSERT OR IGNORE"
     # Partial index: only queued attempts are ever scanned by a claim.
     queued_index = (
-        "CREATE INDEX IF NOT EXISTS eas_attempt_queued ON eas_scheduling_attempt "
+        "CREATE INDEX eas_attempt_queued ON eas_scheduling_attempt "
         "(schedulingAttemptId) WHERE isQueued = 1"
     )
     running_index = (
-        "CREATE INDEX IF NOT EXISTS eas_attempt_running ON eas_scheduling_attempt "
+        "CREATE INDEX eas_attempt_running ON eas_scheduling_attempt "
         "(latestHeartbeat) WHERE isRunning = 1"
     )
+    #: DDL is transactional: a unit that creates tables may be re-run like any other.
+    transactional_ddl = True
+    #: BEGIN IMMEDIATE serialises claimers, so the oldest queued attempt is always free.
+    claim = ClaimStrategy(window=1, atomic=True)
 
     def __init__(self, settings: Settings):
         self.path = Path(settings.db_path)
@@ -80,6 +101,19 @@ class SqliteDialect:
         conn.execute("BEGIN IMMEDIATE")
 
     @staticmethod
+    def begin_read(conn: Any) -> None:
+        """A deferred transaction: a consistent snapshot (WAL) that takes no write lock."""
+        conn.execute("BEGIN")
+
+    @staticmethod
+    def commit(conn: Any) -> None:
+        conn.execute("COMMIT")  # the connection is in autocommit mode: commit() is a no-op
+
+    @staticmethod
+    def rollback(conn: Any) -> None:
+        conn.execute("ROLLBACK")
+
+    @staticmethod
     def lock_scheduler(tx: Any) -> None:
         """BEGIN IMMEDIATE already holds the database's single write lock."""
 
@@ -111,6 +145,23 @@ class SqliteDialect:
     def column_names(tx: Any, table: str) -> list[str]:
         return [r[1] for r in tx.tuples(f"PRAGMA table_info({table})")]
 
+    @staticmethod
+    def index_exists(tx: Any, table: str, name: str) -> bool:
+        return tx.scalar("SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                         "AND name = ?", (table, name)) is not None
+
+    @staticmethod
+    @contextmanager
+    def foreign_keys_off(tx: Any) -> Iterator[None]:
+        """Nothing to switch: dropping children before parents keeps SQLite's checks happy
+        (and the pragma cannot change inside a transaction)."""
+        yield
+
+    @staticmethod
+    def quote(name: str) -> str:
+        """An identifier quoted for this engine."""
+        return '"' + name.replace('"', '""') + '"'
+
 
 class MysqlDialect:
     name = "mysql"
@@ -125,6 +176,11 @@ class MysqlDialect:
     running_index = (
         "CREATE INDEX eas_attempt_running ON eas_scheduling_attempt (isRunning, latestHeartbeat)"
     )
+    #: DDL commits implicitly: a unit that creates tables runs once, never re-run.
+    transactional_ddl = False
+    #: Each conditional UPDATE commits on its own; concurrent claimers spread over the 8
+    #: oldest queued attempts so they rarely collide.
+    claim = ClaimStrategy(window=8, atomic=False)
     # Lost connection / server gone away / server shutdown in progress.
     DISCONNECT_CODES = {2003, 2006, 2013, 2055, 1053, 4031}
     # Deadlock, lock wait timeout.
@@ -192,6 +248,16 @@ class MysqlDialect:
     def begin(conn: Any) -> None:
         conn.begin()
 
+    begin_read = begin
+
+    @staticmethod
+    def commit(conn: Any) -> None:
+        conn.commit()
+
+    @staticmethod
+    def rollback(conn: Any) -> None:
+        conn.rollback()
+
     @staticmethod
     def lock_scheduler(tx: Any) -> None:
         """Serialise scheduler passes: a row lock on the scheduler's config row."""
@@ -229,6 +295,27 @@ class MysqlDialect:
         return [r[0] for r in tx.tuples(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE()"
             " AND table_name = ? ORDER BY ordinal_position", (table,))]
+
+    @staticmethod
+    def index_exists(tx: Any, table: str, name: str) -> bool:
+        return bool(tx.scalar(
+            "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() "
+            "AND table_name = ? AND index_name = ?", (table, name)))
+
+    @staticmethod
+    @contextmanager
+    def foreign_keys_off(tx: Any) -> Iterator[None]:
+        """InnoDB checks every DROP against the keys that reference the table."""
+        tx.execute("SET FOREIGN_KEY_CHECKS = 0")
+        try:
+            yield
+        finally:
+            tx.execute("SET FOREIGN_KEY_CHECKS = 1")
+
+    @staticmethod
+    def quote(name: str) -> str:
+        """An identifier quoted for this engine."""
+        return "`" + name.replace("`", "``") + "`"
 
 
 def dialect_for(settings: Settings) -> SqliteDialect | MysqlDialect:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ..db.database import Database, Tx
+from ..db.database import UNIT_ATTEMPTS, Database, Tx
 from ..errors import SchemaError
 
 SCHEMA_VERSION = 1
@@ -268,7 +268,7 @@ def create(db: Database) -> dict:
                    ("scheduler_lock", ""))
         return {"created_tables": missing, "migrations": migrated, "added_columns": added}
 
-    return db.run(unit, attempts=1) if db.engine == "mysql" else db.run(unit)
+    return db.run(unit, attempts=UNIT_ATTEMPTS if db.dialect.transactional_ddl else 1)
 
 
 def _adopt_prototype(tx: Tx) -> list[str]:
@@ -284,17 +284,10 @@ def _adopt_prototype(tx: Tx) -> list[str]:
 
 
 def _create_index(tx: Tx, stmt: str) -> None:
-    if tx.dialect.name == "sqlite":
-        stmt = stmt.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1).replace(
-            "IF NOT EXISTS IF NOT EXISTS", "IF NOT EXISTS")
-        tx.execute(stmt)
-        return
+    """Run ``CREATE INDEX <name> ON <table> ...`` unless that index exists already."""
     name = stmt.split()[2]
     table = stmt.split(" ON ")[1].split()[0]
-    exists = tx.scalar(
-        "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() "
-        "AND table_name = ? AND index_name = ?", (table, name))
-    if not exists:
+    if not tx.dialect.index_exists(tx, table, name):
         tx.execute(stmt)
 
 
@@ -313,13 +306,10 @@ def drop(db: Database) -> list[str]:
 
     def unit(tx: Tx) -> list[str]:
         present = existing_tables(tx)
-        if tx.dialect.name == "mysql":
-            tx.execute("SET FOREIGN_KEY_CHECKS = 0")
-        for name in reversed(TABLE_NAMES):
-            if name in present:
-                tx.execute(f"DROP TABLE {name}")
-        if tx.dialect.name == "mysql":
-            tx.execute("SET FOREIGN_KEY_CHECKS = 1")
+        with tx.dialect.foreign_keys_off(tx):
+            for name in reversed(TABLE_NAMES):
+                if name in present:
+                    tx.execute(f"DROP TABLE {name}")
         return [n for n in reversed(TABLE_NAMES) if n in present]
 
     return db.run(unit)

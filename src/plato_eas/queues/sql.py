@@ -4,15 +4,18 @@ A claim is atomic on both engines and never answers "empty" while a claimable at
 queued; a claim whose commit was cut by a dropped connection recognises its own row when
 retried instead of orphaning it.
 
-* SQLite: ``BEGIN IMMEDIATE`` serialises claimers, so the oldest-first select and the
-  conditional update see the same queue.
-* MySQL/MariaDB: a conditional UPDATE checked by its row count, each statement committing on
-  its own. A plain (non-locking) read lists the oldest queued attempts; the claimer takes
-  one with ``UPDATE … WHERE schedulingAttemptId = ? AND isQueued = 1`` (row count 1: it is
-  ours; 0: another claimer was first). Concurrent claimers start at different places in that
-  window (host id), so they rarely collide, and each moves its start on by one per claim, so
-  the oldest attempt is never left behind: it is taken within ``WINDOW`` claims. On MariaDB
-  a row held by another transaction is skipped at once instead of waited for
+One algorithm, shaped by the dialect's :class:`~plato_eas.db.dialects.ClaimStrategy`: a read
+lists a window of the oldest queued attempts; the claimer takes one with the conditional
+``UPDATE … WHERE schedulingAttemptId = ? AND isQueued = 1`` of ``attempts.take`` (row count
+1: it is ours; 0: another claimer was first).
+
+* SQLite (window 1, one transaction): ``BEGIN IMMEDIATE`` serialises claimers, so the
+  oldest-first select and the conditional update see the same queue.
+* MySQL/MariaDB (window 8, statement by statement): each UPDATE commits on its own.
+  Concurrent claimers start at different places in the window (host id), so they rarely
+  collide, and each moves its start on by one per claim, so the oldest attempt is never left
+  behind: it is taken within a window's worth of claims. On MariaDB a row held by another
+  transaction is skipped at once instead of waited for
   (``SET STATEMENT innodb_lock_wait_timeout = 0``).
   Why not ``SELECT … FOR UPDATE SKIP LOCKED``: a locking scan from the head of the queue
   steps over every claimed-but-not-yet-purged index entry and needs BEGIN and COMMIT round
@@ -39,7 +42,27 @@ LIMIT {window}
 """
 # The unary + keeps the planner on the queued-attempts index (oldest first, stop at the first
 # match) instead of walking every task of the served types: 60x faster with 20k queued.
-WINDOW = 8  # how many of the oldest queued attempts concurrent MySQL claimers spread over
+
+
+def _take_oldest(tx: Tx, oldest: str, type_ids: list[int], host_id: int, now: float,
+                 start: int) -> int | None:
+    """Take one of the oldest queued attempts (``oldest`` lists a window of them, after an
+    id); each loop either takes one, sees others take the whole window (progress: look
+    again) or moves past rows held by other transactions."""
+    after = 0
+    while True:
+        window = [r[0] for r in tx.tuples(oldest, [after, *type_ids])]
+        if not window:
+            return None
+        first = start % len(window)
+        held = False
+        for attempt_id in window[first:] + window[:first]:
+            taken = attempts.take(tx, attempt_id, host_id, now, unless_locked=True)
+            if taken:
+                return int(attempt_id)
+            held = held or taken is None
+        if held:
+            after = window[-1]
 
 
 class SqlQueue:
@@ -72,9 +95,8 @@ class SqlQueue:
         type_ids = self._ids(names)
         if not type_ids:
             return None
-        in_list = marks(type_ids)
-        mysql = self.db.engine == "mysql"
-        take_one = self._take_mysql if mysql else self._take_sqlite
+        strategy = self.db.dialect.claim
+        oldest = _OLDEST.format(marks=marks(type_ids), window=strategy.window)
         now = time.time()  # fixed across retries: it identifies our own claim
         self._turn += 1
         start = host_id + self._turn
@@ -87,40 +109,9 @@ class SqlQueue:
                 mine = attempts.taken_by(tx, host_id, now)
                 if mine is not None:
                     return mine
-            return take_one(tx, in_list, type_ids, host_id, now, start)
+            return _take_oldest(tx, oldest, type_ids, host_id, now, start)
 
-        return self.db.run(unit, atomic=not mysql)
-
-    @staticmethod
-    def _take_sqlite(tx: Tx, in_list: str, type_ids: list[int], host_id: int,
-                     now: float, _start: int) -> int | None:
-        attempt_id = tx.scalar(_OLDEST.format(marks=in_list, window=1), [0, *type_ids])
-        if attempt_id is None:
-            return None
-        if not attempts.take(tx, attempt_id, host_id, now):
-            raise AssertionError("claimed row changed under the write lock")
-        return int(attempt_id)
-
-    @staticmethod
-    def _take_mysql(tx: Tx, in_list: str, type_ids: list[int], host_id: int,
-                    now: float, start: int) -> int | None:
-        """Take one of the oldest queued attempts; each loop either takes one, sees others
-        take the whole window (progress: look again) or moves past rows held by others."""
-        oldest = _OLDEST.format(marks=in_list, window=WINDOW)
-        after = 0
-        while True:
-            window = [r[0] for r in tx.tuples(oldest, [after, *type_ids])]
-            if not window:
-                return None
-            first = start % len(window)
-            held = False
-            for attempt_id in window[first:] + window[:first]:
-                taken = attempts.take(tx, attempt_id, host_id, now, unless_locked=True)
-                if taken:
-                    return int(attempt_id)
-                held = held or taken is None
-            if held:
-                after = window[-1]
+        return self.db.run(unit, atomic=strategy.atomic)
 
     def done(self, attempt_id: int) -> None:
         """Nothing to acknowledge: the finished row is the record."""

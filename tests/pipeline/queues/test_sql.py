@@ -87,3 +87,14 @@ def test_losing_a_claim_race_is_never_mistaken_for_an_empty_queue(installed):
     # prove that answer spurious (nothing is added meanwhile).
     last_successful_start = max(a[1] for a in answers)
     assert all(empty_at >= last_successful_start for _, _, empty_at in answers)
+
+
+def test_claims_on_sqlite_take_the_oldest_queued_attempt_first(installed):
+    attempt_ids = _queue_nulls(installed, 20)
+    with Database(installed) as db:
+        queue = SqlQueue(db)
+        hosts = [db.run(lambda tx: tx.insert(
+            "INSERT INTO eas_worker_host (hostname) VALUES ('h')")) for _ in range(4)]
+        claimed = [queue.claim(["null"], host) for host in hosts * 5]
+        assert queue.claim(["null"], hosts[0]) is None
+    assert claimed == sorted(attempt_ids)
