@@ -113,3 +113,14 @@ def local_run(settings: Settings, workers: int = 2, job_name: str | None = None,
     from .scheduling.local_run import run_local
 
     return run_local(settings, workers=workers, job_name=job_name, timeout=timeout)
+
+
+def web(settings: Settings, host: str = "127.0.0.1", port: int = 8050,
+        password_file: str | None = None, insecure: bool = False) -> dict:
+    """Serve the read-only dashboard until interrupted (a non-loopback ``host`` needs a
+    password from EAS_WEB_PASSWORD or ``password_file``, unless ``insecure``).
+    Returns changed=False once stopped."""
+    from .web.server import serve
+
+    serve(settings, host=host, port=port, password_file=password_file, insecure=insecure)
+    return {"changed": False}

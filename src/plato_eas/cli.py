@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-depth", type=int)
     p.add_argument("--running-only", action="store_true")
     p.add_argument("--csv", dest="dest", help="write the CSV form to this file")
+    p = sub.add_parser("web", help="serve the read-only dashboard (default 127.0.0.1:8050)")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (not loopback: needs "
+                   "a password from EAS_WEB_PASSWORD or --password-file, or --insecure)")
+    p.add_argument("--port", type=int, default=8050)
+    p.add_argument("--password-file", help="file whose first line is the dashboard password")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow a non-loopback address without a password")
     p = sub.add_parser("save", help="write a gzip SQL dump of the task database")
     p.add_argument("--dest")
     p = sub.add_parser("restore", help="restore a dump written by `eas save`")
@@ -109,6 +116,9 @@ def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
         return result, 0 if result["finished"] and not result["failed"] else 1
     if cmd == "report":
         return actions.report(settings, args.name, dest=args.dest, **_report_filters(args)), 0
+    if cmd == "web":
+        return actions.web(settings, host=args.host, port=args.port,
+                           password_file=args.password_file, insecure=args.insecure), 0
     if cmd == "save":
         return actions.db_save(settings, dest=args.dest), 0
     if cmd == "restore":

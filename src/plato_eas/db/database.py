@@ -95,19 +95,21 @@ class Tx:
 class Database:
     """A lazily opened connection to the task database described by ``settings``."""
 
-    def __init__(self, settings: Settings, create: bool = False):
-        """``create``: make a missing SQLite file (only `schema` and `db_restore` do)."""
+    def __init__(self, settings: Settings, create: bool = False, read_only: bool = False):
+        """``create``: make a missing SQLite file (only `schema` and `db_restore` do);
+        ``read_only``: a connection that cannot write (the dashboard's)."""
         self.settings = settings
         self.dialect = dialect_for(settings)
         self.engine = self.dialect.name
         self.create = create
+        self.read_only = read_only
         self._conn: Any = None
 
     # -- connection -------------------------------------------------------------------
     @property
     def conn(self) -> Any:
         if self._conn is None:
-            self._conn = self.dialect.connect(create=self.create)
+            self._conn = self.dialect.connect(create=self.create, read_only=self.read_only)
         return self._conn
 
     def close(self) -> None:

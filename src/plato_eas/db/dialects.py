@@ -59,17 +59,24 @@ class SqliteDialect:
     def describe(self) -> str:
         return f"sqlite:{self.path}"
 
-    def connect(self, create: bool = False) -> sqlite3.Connection:
+    def connect(self, create: bool = False, read_only: bool = False) -> sqlite3.Connection:
         """Open the file; only ``create`` makes a new one (a typo'd path, a report or a
-        check-mode run must not leave an empty database behind)."""
+        check-mode run must not leave an empty database behind); ``read_only`` opens it so
+        that no statement can write (file opened read-only, and ``query_only``)."""
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 target, uri = str(self.path), False
             else:
-                target, uri = self.path.resolve().as_uri() + "?mode=rw", True
+                mode = "ro" if read_only else "rw"
+                target, uri = self.path.resolve().as_uri() + f"?mode={mode}", True
             conn = sqlite3.connect(target, timeout=60, isolation_level=None,
                                    check_same_thread=False, uri=uri)
+            if read_only:
+                conn.execute("PRAGMA query_only=ON")
+                conn.execute("PRAGMA busy_timeout=60000")
+                conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: reports rescan big tables
+                return conn
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -211,8 +218,12 @@ class MysqlDialect:
         s = self.settings
         return f"mysql://{s.db_user}@{s.db_host}:{s.db_port}/{s.db_name}"
 
-    def connect(self, create: bool = False, attempts: int = 5, backoff: float = 0.5) -> Any:
+    def connect(self, create: bool = False, read_only: bool = False, attempts: int = 5,
+                backoff: float = 0.5) -> Any:
+        """``read_only``: the session refuses every write (error 1792), whatever the user
+        may do."""
         s = self.settings
+        access = ", READ ONLY" if read_only else ""
         for attempt in range(1, attempts + 1):
             try:
                 conn = self.driver.connect(
@@ -222,7 +233,7 @@ class MysqlDialect:
                     # Every statement sees the latest committed rows: a unit that reads after
                     # taking a lock (lock_scheduler) never works from an older snapshot, and
                     # no gap locks are taken (fewer deadlocks between claimers and inserts).
-                    init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                    init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED" + access,
                 )
                 self.mariadb = "MariaDB" in conn.get_server_info()
                 return conn

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..db import Tx
+from ..db import Tx, chunks, marks
 from .attempts import STALLED_SQL, stalled_cutoff
 
 WAITING, QUEUED, RUNNING, STALLED, DONE, FAILED = (
     "waiting", "queued", "running", "stalled", "done", "failed")
 STATES = (WAITING, QUEUED, STALLED, RUNNING, DONE, FAILED)
 LIVE_STATES = (QUEUED, RUNNING)
+IN_FLIGHT_STATES = (QUEUED, RUNNING, STALLED)
+# A job is *running* while a task is in flight or a waiting task may still become ready,
+# *blocked* when nothing is in flight and every waiting task is blocked, else *finished*.
+JOB_RUNNING, JOB_BLOCKED, JOB_FINISHED = "running", "blocked", "finished"
 DEFAULT_MAX_HEARTBEAT_AGE = 300.0
 
 # The state of attempt ``a`` (all-NULL when a LEFT JOIN found none: then 'waiting').
@@ -46,6 +50,10 @@ LATEST_ATTEMPT_JOIN = (
 # Optional job filter: bind (job_name, job_name); NULL means every job.
 JOB_FILTER = " WHERE (? IS NULL OR t.jobName = ?)"
 
+_JOB_STATE_COUNTS = (
+    "SELECT t.jobName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
+    + LATEST_ATTEMPT_JOIN + JOB_FILTER + " GROUP BY t.jobName, state"
+)
 _TYPE_STATE_COUNTS = (
     "SELECT tt.taskTypeName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
     + LATEST_ATTEMPT_JOIN + JOB_FILTER + " GROUP BY tt.taskTypeName, state"
@@ -170,3 +178,36 @@ def live_attempts(tx: Tx, job_name: str | None = None) -> int:
         "SELECT COUNT(*) FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId"
         " WHERE (a.isQueued = 1 OR a.isRunning = 1) AND (? IS NULL OR t.jobName = ?)",
         (job_name, job_name))
+
+
+def job_state(summary: dict[str, int]) -> str:
+    """running / blocked / finished from a :func:`job_summary`-shaped dict (see the module
+    constants); ``blocked`` need only be counted when nothing is in flight."""
+    if any(summary[s] for s in IN_FLIGHT_STATES) or summary[WAITING] > summary["blocked"]:
+        return JOB_RUNNING
+    return JOB_BLOCKED if summary[WAITING] else JOB_FINISHED
+
+
+def job_summaries(tx: Tx, job_name: str | None = None, now: float | None = None,
+                  max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[str | None, dict]:
+    """{job name: job_summary-shaped counts plus ``state``} for every job (or the one named),
+    in one set-based query. Blocked tasks are counted (through the whole database's
+    dependencies) only for jobs with nothing in flight: there they decide the state."""
+    out: dict[str | None, dict] = {}
+    params = (stalled_cutoff(max_age, now), job_name, job_name)
+    for job, state, count in tx.tuples(_JOB_STATE_COUNTS, params):
+        summary = out.setdefault(job, {"total": 0, **empty_counts(), "blocked": 0})
+        summary[state] += int(count)
+        summary["total"] += int(count)
+    idle = [job for job, s in out.items()
+            if s[WAITING] and not any(s[x] for x in IN_FLIGHT_STATES)]
+    if idle:
+        blocked = _blocked_by(tx, now, max_age)
+        for chunk in chunks(sorted(blocked)):
+            sql = "SELECT taskId, jobName FROM eas_task WHERE taskId IN (" + marks(chunk) + ")"  # noqa: S608
+            for _, job in tx.tuples(sql, chunk):
+                if job in idle:
+                    out[job]["blocked"] += 1
+    for summary in out.values():
+        summary["state"] = job_state(summary)
+    return out

@@ -19,14 +19,23 @@ from ..db import Database
 from ..model.schema import check_version
 from . import render
 from .base import Report, ReportError
+from .detection import detection
 from .error_log import errors
+from .failures import failures
 from .job_tree import job_tree
+from .jobs import jobs
+from .logs import logs
 from .pass_fail import pass_fail
 from .progress import progress
 from .queue import queue
+from .task import task
+from .task_tree import task_tree
+from .timeline import timeline
+from .timing_summary import timing_summary
 from .timings import timings
+from .workers import workers
 
-__all__ = ["REPORTS", "Report", "ReportError", "run_report", "write_report_csv"]
+__all__ = ["REPORTS", "Report", "ReportError", "build_report", "run_report", "write_report_csv"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,18 @@ REPORTS: dict[str, ReportSpec] = {
     "timings": ReportSpec(timings, ("job_name", "task_type"), True),
     "pass_fail": ReportSpec(pass_fail, ("job_name", "task_type"), True),
     "queue": ReportSpec(queue, ("queues", "show_ids"), False),
+    # The dashboard's pages (and the jobs/task/logs info modules) show these.
+    "jobs": ReportSpec(jobs, ("job_name",), True),
+    "task": ReportSpec(task, ("task_id",), False),
+    "logs": ReportSpec(logs, ("job_name", "task_type", "task_id", "min_severity", "since",
+                              "until", "page", "page_size"), True),
+    "task_tree": ReportSpec(task_tree, ("job_name", "parent_id", "running_only", "offset",
+                                        "limit"), False),
+    "failures": ReportSpec(failures, ("job_name", "offset", "limit"), True),
+    "timing_summary": ReportSpec(timing_summary, ("job_name", "task_type"), True),
+    "detection": ReportSpec(detection, ("job_name", "task_type", "variable"), True),
+    "timeline": ReportSpec(timeline, ("job_name", "since", "until", "limit"), True),
+    "workers": ReportSpec(workers, (), True),
 }
 
 
@@ -62,6 +83,11 @@ def _build(db: Database, name: str, filters: dict[str, Any]) -> Report:
                           f"its filters: {', '.join(spec.filters)}")
     db.read(check_version)  # no schema, or a newer one: say so instead of a SQL error
     return spec.build(db, **given)
+
+
+def build_report(db: Database, name: str, **filters: Any) -> Report:
+    """The report itself (rows, tables, extra): what the dashboard renders."""
+    return _build(db, name, filters)
 
 
 def _result(report: Report) -> dict[str, Any]:
