@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-depth", type=int)
     p.add_argument("--running-only", action="store_true")
     p.add_argument("--csv", dest="dest", help="write the CSV form to this file")
-    p = sub.add_parser("web", help="serve the read-only dashboard (default 127.0.0.1:8050)")
+    p = sub.add_parser("web", help="serve the read-only dashboard (default 127.0.0.1:8050)",
+                       allow_abbrev=False)
     p.add_argument("--host", default="127.0.0.1", help="listen address (not loopback: needs "
                    "a password from EAS_WEB_PASSWORD or --password-file, or --insecure)")
     p.add_argument("--port", type=int, default=8050)

@@ -48,6 +48,7 @@ def create_app(settings: Settings, password: str | None = None,
     """The dashboard for ``settings``' database and data directory; ``password`` (if any)
     is asked of every request but the health check."""
     app = Flask(__name__)
+    app.url_map.merge_slashes = False  # /files//etc/passwd is not found, not redirected
     app.config.update(EAS_SETTINGS=settings, EAS_PASSWORD=password, EAS_REFRESH=refresh,
                       EAS_CONNECTIONS=threading.local(), MAX_CONTENT_LENGTH=0)
     app.jinja_env.globals.update(severity_names={v: k for k, v in SEVERITIES.items()},
@@ -66,7 +67,7 @@ def create_app(settings: Settings, password: str | None = None,
 # -- plumbing -------------------------------------------------------------------------------
 def _check_password() -> Response | None:
     password = current_app.config["EAS_PASSWORD"]
-    if not password or request.endpoint == "healthz":
+    if not password or request.endpoint in ("healthz", "favicon"):
         return None
     if authorised(request.headers.get("Authorization"), password):
         return None
@@ -76,9 +77,9 @@ def _check_password() -> Response | None:
 
 
 def _headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = (
+    response.headers.setdefault("Content-Security-Policy", (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers.setdefault("Cache-Control", "no-store")
@@ -132,8 +133,10 @@ def page(template: str, running: bool = False, **context: Any) -> str | tuple[st
     context.update(running=running, refresh=current_app.config["EAS_REFRESH"],
                    live_url=_with(part="live"))
     if request.args.get("part") == "live":
-        tmpl = current_app.jinja_env.get_template(template)
+        env = current_app.jinja_env
         current_app.update_template_context(context)
+        context["m"] = env.get_template("_macros.html").make_module(context)
+        tmpl = env.get_template(template)
         body = "".join(tmpl.blocks["live"](tmpl.new_context(context)))
         return body, 200 if running else 286
     return render_template(template, **context)
@@ -166,6 +169,10 @@ def healthz() -> Response:
 
     _db().read(check_version)
     return Response("ok\n", mimetype="text/plain")
+
+
+def favicon() -> Response:
+    return Response(status=204)
 
 
 def jobs_page() -> str | tuple[str, int]:
@@ -356,6 +363,8 @@ def files(relative: str = "") -> Response | str:
     """Browse the output directory; a file downloads (never rendered in our origin)."""
     root = Path(current_app.config["EAS_SETTINGS"].output_dir)
     real = contained(root, relative)
+    if real is None and relative == "" and not root.exists():
+        return render_template("files.html", entries=[], path="", parent=None)
     if real is None:
         abort(404)
     if real.is_dir():
@@ -375,6 +384,7 @@ def files(relative: str = "") -> Response | str:
 STATE_ORDER = ("done", "running", "queued", "stalled", "waiting", "failed")
 ROUTES = [
     ("/healthz", healthz),
+    ("/favicon.ico", favicon),
     ("/", jobs_page),
     ("/tree", tree_fragment),
     ("/jobs/<path:job>", job_page),

@@ -31,9 +31,9 @@ class Figure:
     texts: list[dict] = field(default_factory=list)
 
     def text(self, x: float, y: float, text: str, anchor: str = "middle",
-             cls: str = "tick") -> None:
+             cls: str = "tick", rotate: bool = False) -> None:
         self.texts.append({"x": round(x, 1), "y": round(y, 1), "text": text, "anchor": anchor,
-                           "cls": cls})
+                           "cls": cls, "rotate": rotate})
 
 
 @dataclass
@@ -79,7 +79,7 @@ def _axes(fig: Figure, x: Scale, y: Scale, xlabel: str, ylabel: str,
         fig.lines.append({"x1": left, "y1": py, "x2": x.end, "y2": py, "cls": "grid"})
         fig.text(left - 6, py + 4, _number(value), anchor="end")
     fig.text((left + x.end) / 2, fig.height - 6, xlabel, cls="label")
-    fig.text(12, (bottom + y.end) / 2 - 4, ylabel, anchor="start", cls="label vertical")
+    fig.text(14, (bottom + y.end) / 2, ylabel, cls="label", rotate=True)
 
 
 def histogram(bins: list[dict], xlabel: str, label: str, cls: str = "bar",
