@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections:$(CURDIR)/$(VENV)/collections
 
-.PHONY: setup demo test test-unit test-backends test-ansible test-k8s lint bench sanity clean
+.PHONY: setup demo dashboard test test-unit test-backends test-ansible test-k8s lint bench sanity clean
 
 setup:
 	bash scripts/setup.sh
@@ -15,6 +15,14 @@ demo: setup
 	rm -rf $(DEMO_DIR)
 	$(BIN)/ansible-playbook playbooks/demo.yml \
 		-e eas_db_path=$(abspath $(DEMO_DIR))/eas.sqlite -e eas_data_dir=$(abspath $(DEMO_DIR))/data
+
+# The read-only dashboard on http://127.0.0.1:8050/: the demo's database when `make demo` ran,
+# else the embedded default installation. Ctrl-C stops it.
+dashboard: setup
+	if [ -f $(DEMO_DIR)/eas.sqlite ]; then \
+		$(BIN)/eas --db-path $(abspath $(DEMO_DIR))/eas.sqlite \
+			--data-dir $(abspath $(DEMO_DIR))/data web; \
+	else $(BIN)/eas web; fi
 
 test: setup
 	bash scripts/test.sh
@@ -31,6 +39,7 @@ bench: setup
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_reports.py
 	$(BIN)/python bench/bench_backends.py
+	$(BIN)/python bench/bench_dashboard.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -15,10 +15,15 @@ Prints figures only: speed is measured here, not asserted in tests.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import http.client
 import json
 import math
 import random
+import shutil
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,7 +42,7 @@ REARTH = 6.371e6 / 6.957e8  # Earth radius in solar radii, as the chains' consta
 class Builder:
     """Accumulates rows for every table, then writes them in one transaction."""
 
-    def __init__(self, now: float):
+    def __init__(self, now: float, points: int):
         self.now = now
         self.rng = random.Random(36)
         self.types: dict[str, int] = {}
@@ -49,7 +54,8 @@ class Builder:
         self.products: list[tuple] = []
         self.versions: list[tuple] = []
         self.inputs: list[tuple] = []
-        self.clock = [now - 6 * 3600.0] * HOSTS  # when each host is next free
+        # When each host is next free: started long enough ago to have done 70% of the work.
+        self.clock = [now - points * 3.8] * HOSTS
         self.leaf_index = 0
 
     def type_id(self, name: str) -> int:
@@ -61,7 +67,7 @@ class Builder:
     def task(self, parent: int | None, type_name: str, name: str | None, meta: dict,
              description: dict) -> int:
         task_id = len(self.tasks) + 1
-        self.tasks.append((task_id, parent, self.now - 7 * 3600, 1, self.type_id(type_name),
+        self.tasks.append((task_id, parent, self.clock[0] - 600, 1, self.type_id(type_name),
                            "detection_grid_2d", name, "detection_grid_2d"))
         for key, value in meta.items():
             number = float(value) if isinstance(value, (int, float)) else None
@@ -200,7 +206,7 @@ def build(path: Path, shape: tuple[int, int, int]) -> tuple[Settings, int]:
     settings = Settings(db_path=str(path), data_dir=str(path.parent / "data"))
     with Database(settings, create=True) as db:
         create(db)
-        b = Builder(time.time())
+        b = Builder(time.time(), len(TDAS) * shape[0] * shape[1] * shape[2])
         _grid(b, shape)
         semantic = {k[4:]: v for k, v in b.keys.items() if k.startswith("sem:")}
         keys = {k: v for k, v in b.keys.items() if not k.startswith("sem:")}
@@ -246,3 +252,105 @@ def build(path: Path, shape: tuple[int, int, int]) -> tuple[Settings, int]:
         db.run(unit)
         db.conn.execute("ANALYZE")
         return settings, len(b.tasks)
+
+
+# -- measuring ------------------------------------------------------------------------------
+def pages(settings: Settings) -> dict[str, str]:
+    """Every page of the dashboard on the bench job, and the downloads."""
+    from plato_eas.db import Database
+
+    with Database(settings, read_only=True) as db:
+        loop, task, failed = db.read(lambda tx: (
+            tx.scalar("SELECT MIN(taskId) FROM eas_task WHERE taskTypeId = "
+                      "(SELECT taskTypeId FROM eas_task_types WHERE taskTypeName = "
+                      "'execution_for_loop') AND parentTask > 1"),
+            tx.scalar("SELECT MAX(t.taskId) FROM eas_task t JOIN eas_product p "
+                      "ON p.generatorTask = t.taskId"),
+            tx.scalar("SELECT MIN(taskId) FROM eas_scheduling_attempt WHERE errorFail = 1")))
+    job = "detection_grid_2d"
+    return {
+        "jobs": "/",
+        "job": f"/jobs/{job}",
+        "job (running only, 4 levels)": f"/jobs/{job}?running_only=1&depth=4",
+        "job (live refresh)": f"/jobs/{job}?part=live",
+        "tree: children of a loop": f"/tree?parent={loop}",
+        "task (with files)": f"/tasks/{task}",
+        "task (failed)": f"/tasks/{failed}",
+        "logs": "/logs",
+        "logs (job, errors, page 5)": f"/logs?job_name={job}&min_severity=error&page=5",
+        "timings": f"/timings?job_name={job}",
+        "pass/fail": f"/pass_fail?job_name={job}",
+        "pass/fail against period": f"/pass_fail?job_name={job}&variable=period",
+        "timeline (whole job)": f"/timeline?job_name={job}",
+        "queue": "/queue",
+        "files": "/files/",
+        "download: timing summary CSV": f"/timing_summary.csv?job_name={job}",
+        "download: detection CSV": f"/detection.csv?job_name={job}",
+        "download: timings CSV (every attempt)": f"/timings.csv?job_name={job}",
+        "download: pass/fail CSV (every attempt)": f"/pass_fail.csv?job_name={job}",
+    }
+
+
+def fetch(port: int, path: str) -> tuple[float, float, int, int]:
+    """(time to first byte, time to the last byte, status, bytes) of one GET."""
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    first = time.perf_counter() - start
+    body = response.read()
+    total = time.perf_counter() - start
+    conn.close()
+    return first, total, response.status, len(body)
+
+
+def measure(settings: Settings, runs: int) -> list[tuple]:
+    """Serve with waitress (as `eas web` does) in this process and time every page."""
+    from waitress.server import create_server
+
+    from plato_eas.web.app import create_app
+
+    server = create_server(create_app(settings), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    out = []
+    try:
+        for name, path in pages(settings).items():
+            timings = [fetch(server.effective_port, path) for _ in range(runs)]
+            best = min(timings, key=lambda t: t[1])
+            out.append((name, *best))
+    finally:
+        server.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", help="build the databases in this folder and keep them")
+    parser.add_argument("--runs", type=int, default=3, help="requests per page (best kept)")
+    parser.add_argument("--sizes", default=",".join(SHAPES), help="10k, 130k or both")
+    args = parser.parse_args()
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-dash-"))
+    try:
+        for size in args.sizes.split(","):
+            path = folder / f"dashboard_{size}.sqlite"
+            start = time.perf_counter()
+            if path.exists():
+                settings = Settings(db_path=str(path), data_dir=str(folder / "data"))
+                with Database(settings) as db:
+                    count = db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM eas_task"))
+                built = "reused"
+            else:
+                settings, count = build(path, SHAPES[size])
+                built = f"built in {time.perf_counter() - start:.1f} s"
+            print(f"\n{count:,} tasks ({built}); best of {args.runs} requests, seconds:")
+            print(f"  {'page':42} {'first byte':>10} {'full':>8} {'status':>6} {'bytes':>9}")
+            for name, first, total, status, size_bytes in measure(settings, args.runs):
+                print(f"  {name:42} {first:10.3f} {total:8.3f} {status:6} {size_bytes:9,}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

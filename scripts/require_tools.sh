@@ -19,6 +19,7 @@ declare -gA EAS_TOOL_PACKAGE=(
     [grep]=grep [sed]=sed [sudo]=sudo [apt-get]=apt
     # not a Debian package (Debian's Go is too old): preinstalled in this folder
     [go]=@/usr/local/go/bin
+    [chromium]=chromium  # tests/web drive it with Playwright (no browser download)
 )
 
 _eas_apt_install() {

@@ -21,5 +21,8 @@ echo "== pytest: Kubernetes roles and playbooks against the API test double, mol
 # Each file shares one test double and runs in order: distribute by file.
 .venv/bin/pytest -p no:cacheprovider -n 2 --dist loadfile tests/k8s
 
+echo "== pytest: the dashboard in Chromium, its access, containment and read-only proofs"
+.venv/bin/pytest -p no:cacheprovider tests/web
+
 echo "== pytest: pipeline, reports, backends (real MariaDB and RabbitMQ), collection, AWX"
 exec .venv/bin/pytest -p no:cacheprovider tests/scripts tests/pipeline tests/backends tests/ansible

@@ -44,7 +44,8 @@ def histogram(values: list[float], bins: int = BINS) -> list[dict]:
     if not values:
         return []
     low, high = min(values), max(values)
-    step = nice_step(high - low, bins)
+    # All equal: bins a tenth of the value's size (or 1 for zeros), so one narrow bar shows.
+    step = nice_step(high - low, bins) if high > low else nice_step(abs(low) or bins, bins)
     start = math.floor(low / step) * step
     count = max(1, math.floor((high - start) / step) + 1)
     counts = [0] * count

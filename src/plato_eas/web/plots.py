@@ -16,7 +16,7 @@ from typing import Any
 from ..reports.distribution import nice_step
 from ..reports.render import cell_text
 
-MARGIN = {"left": 56, "right": 16, "top": 12, "bottom": 40}
+MARGIN = {"left": 56, "right": 28, "top": 12, "bottom": 40}
 
 
 @dataclass
