@@ -16,7 +16,8 @@ from plato_eas.web.app import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
 
-READS = ("SELECT", "WITH", "BEGIN", "ROLLBACK")
+# Statements that read, and the ends of read transactions (a COMMIT of one writes nothing).
+READS = ("SELECT", "WITH", "BEGIN", "COMMIT", "ROLLBACK")
 
 
 def every_url(client) -> list[str]:
