@@ -52,7 +52,9 @@ JOB_FILTER = " WHERE (? IS NULL OR t.jobName = ?)"
 
 _JOB_STATE_COUNTS = (
     "SELECT t.jobName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
-    + LATEST_ATTEMPT_JOIN + JOB_FILTER + " GROUP BY t.jobName, state"
+    + LATEST_ATTEMPT_JOIN.replace(  # the task type is not needed to count by job
+        " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId", "")
+    + JOB_FILTER + " GROUP BY t.jobName, state"
 )
 _TYPE_STATE_COUNTS = (
     "SELECT tt.taskTypeName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608

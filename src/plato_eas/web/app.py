@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -41,6 +42,7 @@ from .files import contained, listing
 TREE_DEPTH = 2
 TREE_PREFETCH = 8  # nodes whose children the job page loads up front
 TIMELINE_BARS = 2000
+MAX_REFRESH = 30
 
 
 def create_app(settings: Settings, password: str | None = None,
@@ -66,6 +68,7 @@ def create_app(settings: Settings, password: str | None = None,
 
 # -- plumbing -------------------------------------------------------------------------------
 def _check_password() -> Response | None:
+    g.started = time.perf_counter()
     password = current_app.config["EAS_PASSWORD"]
     if not password or request.endpoint in ("healthz", "favicon"):
         return None
@@ -130,8 +133,7 @@ def arg(name: str) -> str | None:
 def page(template: str, running: bool = False, **context: Any) -> str | tuple[str, int]:
     """The whole page, or only its ``live`` block when htmx polls for it (``part=live``);
     status 286 tells htmx to stop polling once nothing runs any more."""
-    context.update(running=running, refresh=current_app.config["EAS_REFRESH"],
-                   live_url=_with(part="live"))
+    context.update(running=running, refresh=_refresh(), live_url=_with(part="live"))
     if request.args.get("part") == "live":
         env = current_app.jinja_env
         current_app.update_template_context(context)
@@ -140,6 +142,14 @@ def page(template: str, running: bool = False, **context: Any) -> str | tuple[st
         body = "".join(tmpl.blocks["live"](tmpl.new_context(context)))
         return body, 200 if running else 286
     return render_template(template, **context)
+
+
+def _refresh() -> int:
+    """Seconds between refreshes: the configured interval, longer for pages that take long to
+    compute (four times what this one took so far, at most MAX_REFRESH), so that a few open
+    tabs on a huge job do not keep the server busy."""
+    spent = time.perf_counter() - g.started
+    return int(min(MAX_REFRESH, max(current_app.config["EAS_REFRESH"], 4 * spent)))
 
 
 def _with(**changes: Any) -> str:
