@@ -141,7 +141,7 @@ def test_timeline_has_one_bar_per_attempt(browser, dashboard, filled):
     assert errors == []
 
 
-def test_downloads_are_the_info_modules_csv(dashboard, filled):
+def test_downloads_are_the_info_modules_csv(dashboard, filled, tmp_path):
     """The timings CSV download is byte for byte what timings_info writes to ``dest``."""
     from web_helpers import get
 
@@ -149,7 +149,7 @@ def test_downloads_are_the_info_modules_csv(dashboard, filled):
 
     status, body, headers = get(dashboard.url + "/timings.csv?job_name=demo")
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
-    dest = OUTPUT / "timings_info.csv"
+    dest = tmp_path / "timings_info.csv"
     actions.report(filled, "timings", dest=str(dest), job_name="demo")
     assert body == dest.read_bytes()
     status, body, _ = get(dashboard.url + "/pass_fail.csv?job_name=demo")
