@@ -84,3 +84,16 @@ def test_no_database_or_broker_password_in_any_page(filled):
                 "/logs?since=garbage", "/healthz"):
         body = client.get(url).get_data(as_text=True)
         assert "db-Secret-0x51" not in body and "mq-Secret-0x52" not in body, url
+
+
+def test_a_port_in_use_is_one_line(filled, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = eas(filled, "web", "--port", str(port), check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"eas: error: cannot listen on 127.0.0.1:{port}: Address already in use"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from ..settings import Settings
-from .access import check_listen, load_password
+from .access import AccessError, check_listen, load_password
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -25,8 +25,12 @@ def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
     password = load_password(password_file)
     check_listen(host, password, insecure)
     app = create_app(settings, password=password, refresh=refresh)
-    server = create_server(app, host=host, port=int(port), threads=THREADS,
-                           ident="plato-eas", clear_untrusted_proxy_headers=True)
+    try:
+        server = create_server(app, host=host, port=int(port), threads=THREADS,
+                               ident="plato-eas", clear_untrusted_proxy_headers=True)
+    except (OSError, ValueError) as exc:
+        raise AccessError(f"cannot listen on {host}:{port}: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
     where = f"http://{host}:{server.effective_port}/"
     print(f"plato.eas dashboard on {where} (database {_describe(settings)}, read-only"
           f"{', password required' if password else ''}); Ctrl-C stops it", flush=True)
