@@ -5,8 +5,18 @@ Chains are written by operators and science teams, so an expression must never r
 Only arithmetic, comparisons, boolean logic, conditional expressions, indexing, literals,
 ``str.format`` / ``%`` formatting, a few builtins and the functions of :mod:`math` and
 :mod:`random` are reachable. Anything able to climb into Python internals (dunder or private
-attributes, format fields walking attributes, arbitrary calls) or to exhaust the worker
-(huge powers, huge repetitions, huge format widths) is refused with a one-line reason.
+attributes, format fields walking attributes, arbitrary calls) is refused with a one-line
+reason.
+
+Every evaluation is bounded in size, so in time: each operator that can build a large value
+checks the size of its result *before* building it — integers of at most
+:data:`MAX_INTEGER_BITS` bits (``*``, ``+``, ``-``, ``<<``, ``**``, ``pow``,
+``math.factorial``/``comb``/``perm``/``prod``/``lcm``), strings and lists of at most
+:data:`MAX_RESULT_LENGTH` characters or items (``*``, ``+``, ``join``, ``%`` and
+``str.format`` with their widths and precisions, the ``%`` specifications being parsed exactly
+as Python parses them). An expression is at most :data:`MAX_EXPRESSION_LENGTH` characters.
+The result must be a JSON value (tuples become lists): a set, bytes or ``metadata.keys()``,
+NaN or an infinite number is refused, naming what it is.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from typing import Any
 import simpleeval
 
 from plato_eas.errors import ExpressionError
+from plato_eas.model.values import json_problem
 
 CONSTANTS: dict[str, float] = {
     "day": 1,  # days
@@ -40,8 +51,9 @@ CONSTANTS: dict[str, float] = {
 DEFERRED_KEYS = frozenset({"task_list", "else_task_list", "repeat_criterion"})
 
 MAX_RESULT_LENGTH = 100_000  # longest string / list an expression may build
-MAX_POWER_BITS = 10_000  # largest integer a power may produce, in bits
-MAX_COMBINATORIC_N = 10_000  # largest n for math.factorial / comb / perm
+MAX_INTEGER_BITS = 10_000  # largest integer any operation may produce, in bits (~3,000 digits)
+MAX_POWER_BITS = MAX_INTEGER_BITS
+MAX_EXPRESSION_LENGTH = 100_000  # characters
 
 _EXPRESSION_STARTS = ("(", "'", '"')
 
@@ -74,11 +86,16 @@ def _size(value: Any) -> int:
     return 1
 
 
+def _refuse_bits(bits: int, what: str) -> None:
+    if bits > MAX_INTEGER_BITS:
+        raise Refused(f"{what} too large (integers of {MAX_INTEGER_BITS:,} bits at most)")
+
+
 def safe_pow(base: Any, exponent: Any, modulus: Any = None) -> Any:
     """``**`` and ``pow`` refusing integer results too large to compute quickly."""
     if modulus is None and _is_int(base) and _is_int(exponent) and exponent > 0:
-        if abs(base) > 1 and exponent * math.log2(abs(base)) > MAX_POWER_BITS:
-            raise Refused(f"power too large (results of {MAX_POWER_BITS} bits at most)")
+        if abs(base) > 1:
+            _refuse_bits(math.ceil(exponent * math.log2(abs(base))), "power")
     return pow(base, exponent) if modulus is None else pow(base, exponent, modulus)
 
 
@@ -91,30 +108,85 @@ def _is_sequence(value: Any) -> bool:
 
 
 def _safe_mult(left: Any, right: Any) -> Any:
-    """``*`` refusing string and list repetitions that would be too long."""
+    """``*`` refusing repetitions that would be too long and products too large."""
     for seq, times in ((left, right), (right, left)):
         if _is_sequence(seq) and _is_int(times):
             _check_length(_size(seq) * times)
+    if _is_int(left) and _is_int(right):
+        _refuse_bits(left.bit_length() + right.bit_length() - 1, "product")
     return left * right
 
 
 def _safe_add(left: Any, right: Any) -> Any:
     if _is_sequence(left) and _is_sequence(right):
         _check_length(_size(left) + _size(right))
+    if _is_int(left) and _is_int(right):
+        _refuse_bits(max(left.bit_length(), right.bit_length()) + 1, "sum")
     return left + right
 
 
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+def _safe_sub(left: Any, right: Any) -> Any:
+    if _is_int(left) and _is_int(right):
+        _refuse_bits(max(left.bit_length(), right.bit_length()) + 1, "difference")
+    return left - right
+
+
+def _safe_lshift(left: Any, right: Any) -> Any:
+    if _is_int(left) and _is_int(right) and right > 0:
+        _refuse_bits(left.bit_length() + right, "shift")
+    return left << right
+
+
+def percent_specs(text: str) -> list[tuple[str | None, str | None, str | None]]:
+    """The ``%`` conversion specifications of ``text`` as (mapping key, width, precision),
+    parsed as CPython's ``str.__mod__`` parses them: a mapping key is everything up to the
+    parenthesis that balances the opening one (``%((x))d`` has the key ``(x)``), then flags,
+    a width (``*`` or digits), a precision, one length modifier and the conversion."""
+    specs = []
+    pos, end = 0, len(text)
+    while (pos := text.find("%", pos)) >= 0:
+        pos += 1
+        key = None
+        if pos < end and text[pos] == "(":
+            depth, start = 1, pos + 1
+            pos += 1
+            while depth and pos < end:
+                depth += {"(": 1, ")": -1}.get(text[pos], 0)
+                pos += 1
+            if depth:
+                raise Refused("incomplete format key in % formatting")
+            key = text[start:pos - 1]
+        while pos < end and text[pos] in "-+ #0":
+            pos += 1
+        width, pos = _spec_number(text, pos)
+        precision = None
+        if pos < end and text[pos] == ".":
+            precision, pos = _spec_number(text, pos + 1)
+        if pos < end and text[pos] in "hlL":
+            pos += 1
+        pos += 1  # the conversion character ('%' included)
+        specs.append((key, width, precision))
+    return specs
+
+
+def _spec_number(text: str, pos: int) -> tuple[str | None, int]:
+    if pos < len(text) and text[pos] == "*":
+        return "*", pos + 1
+    start = pos
+    while pos < len(text) and "0" <= text[pos] <= "9":
+        pos += 1
+    return (text[start:pos] or None), pos
 
 
 def _safe_mod(left: Any, right: Any) -> Any:
-    """``%``: modulo, or ``%``-formatting with bounded widths and output."""
+    """``%``: modulo, or ``%``-formatting with bounded widths, precisions and output."""
     if isinstance(left, (str, bytes)):
         text = left.decode("latin-1") if isinstance(left, bytes) else left
-        specs = [match.groups() for match in _PERCENT_SPEC.finditer(text)]
-        for number in (number for groups in specs for number in groups):
-            _check_width(number)
-        _check_length(len(text) + len(specs) * _largest_item(right))
+        item = _largest_item(right)
+        total = len(text)
+        for _, width, precision in percent_specs(text):
+            total += max(_check_width(width), _check_width(precision) + item + 330)
+        _check_length(total)
     return left % right
 
 
@@ -125,11 +197,15 @@ def _largest_item(value: Any) -> int:
     return _size(value)
 
 
-def _check_width(number: str | None) -> None:
+def _check_width(number: str | None) -> int:
+    """A width or precision as a number, refused when ``*`` or too large."""
     if number == "*":
         raise Refused("'*' widths are not allowed in % formatting")
-    if number is not None and int(number) > MAX_RESULT_LENGTH:
-        raise Refused(f"format width too large ({number})")
+    if number is None:
+        return 0
+    if len(number) > 7 or int(number) > MAX_RESULT_LENGTH:
+        raise Refused(f"format width too large ({number[:12]})")
+    return int(number)
 
 
 def _safe_join(separator: str) -> Callable[[Any], str]:
@@ -147,6 +223,8 @@ OPERATORS = {
     ast.Pow: safe_pow,
     ast.Mult: _safe_mult,
     ast.Add: _safe_add,
+    ast.Sub: _safe_sub,
+    ast.LShift: _safe_lshift,
     ast.Mod: _safe_mod,
 }
 
@@ -231,10 +309,30 @@ class Namespace:
         return self.lookup(name)
 
 
+def _log2_factorial(n: int) -> float:
+    return math.lgamma(n + 1) / math.log(2)
+
+
+def _combinatoric_bits(name: str, args: tuple) -> float:
+    """About how many bits math.factorial / comb / perm would return."""
+    if not args or not all(_is_int(arg) and arg >= 0 for arg in args):
+        return 0.0  # invalid arguments: math itself says why
+    n = args[0]
+    if name == "factorial":
+        return _log2_factorial(n)
+    k = args[1] if len(args) > 1 else n
+    if k > n:
+        return 0.0
+    if name == "perm":
+        return _log2_factorial(n) - _log2_factorial(n - k)
+    return _log2_factorial(n) - _log2_factorial(k) - _log2_factorial(n - k)
+
+
 def _bounded_combinatoric(function: Callable[..., int]) -> Callable[..., int]:
     def bounded(*args: Any) -> int:
-        if any(_is_int(arg) and arg > MAX_COMBINATORIC_N for arg in args):
-            raise Refused(f"math.{function.__name__} argument too large")
+        if _combinatoric_bits(function.__name__, args) > MAX_INTEGER_BITS:
+            raise Refused(f"math.{function.__name__} result too large (integers of "
+                          f"{MAX_INTEGER_BITS:,} bits at most)")
         return function(*args)
 
     return bounded
@@ -242,11 +340,14 @@ def _bounded_combinatoric(function: Callable[..., int]) -> Callable[..., int]:
 
 def _bounded_product(function: Callable[..., int]) -> Callable[..., Any]:
     def bounded(*args: Any, **kwargs: Any) -> Any:
-        values = args[0] if function is math.prod and args else args
+        values = list(args[0]) if function is math.prod and args else list(args)
         bits = sum(abs(v).bit_length() for v in values if _is_int(v))
-        if bits > MAX_POWER_BITS:
-            raise Refused(f"math.{function.__name__} result too large")
-        return function(*args, **kwargs)
+        start = kwargs.get("start", 1)
+        bits += abs(start).bit_length() if _is_int(start) else 0
+        if bits > MAX_INTEGER_BITS:
+            raise Refused(f"math.{function.__name__} result too large (integers of "
+                          f"{MAX_INTEGER_BITS:,} bits at most)")
+        return function(values, **kwargs) if function is math.prod else function(*values)
 
     return bounded
 
@@ -399,7 +500,12 @@ class SafeEvaluator(simpleeval.EvalWithCompoundTypes):
 def evaluate(
     expression: str, metadata: dict, requested_metadata: dict | None = None
 ) -> Any:
-    """Evaluate one chain expression; raise :class:`ExpressionError` saying why it failed."""
+    """Evaluate one chain expression; raise :class:`ExpressionError` saying why it failed.
+
+    The result is a JSON value (tuples become lists); anything else is refused."""
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(expression[:60] + "…", f"the expression is {len(expression):,} "
+                              f"characters long (at most {MAX_EXPRESSION_LENGTH:,})")
     names = {
         **NAMESPACES,
         "metadata": metadata,
@@ -420,7 +526,22 @@ def evaluate(
         raise ExpressionError(expression, _reason(error)) from None
     if callable(result) or isinstance(result, Namespace):
         raise ExpressionError(expression, "the result is a function or namespace, not a value")
+    result = _lists(result)
+    problem = json_problem(result)
+    if problem:
+        raise ExpressionError(expression, f"the result is not a JSON value: {problem}")
     return result
+
+
+def _lists(value: Any) -> Any:
+    """``value`` with its tuples (at any depth) as lists: JSON has arrays only."""
+    if isinstance(value, tuple):
+        return [_lists(item) for item in value]
+    if isinstance(value, list) and any(isinstance(item, (tuple, list, dict)) for item in value):
+        return [_lists(item) for item in value]
+    if isinstance(value, dict) and any(isinstance(item, (tuple, list)) for item in value.values()):
+        return {key: _lists(item) for key, item in value.items()}
+    return value
 
 
 def _reason(error: Exception) -> str:
@@ -429,6 +550,8 @@ def _reason(error: Exception) -> str:
         return str(error).splitlines()[0] if str(error) else type(error).__name__
     if isinstance(error, RecursionError):
         return "expression nested too deeply"
+    if isinstance(error, MemoryError):
+        return "out of memory"
     message = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from .defaults import MAX_LOOP_ITERATIONS
 from .errors import ConfigError
 
 SECRET_FIELDS = frozenset({"db_password", "mq_password"})
@@ -47,6 +48,7 @@ class Settings:
     registry_file: str = ""
     max_heartbeat_age: float = 300.0
     retry_limit: int = 2
+    max_loop_iterations: int = MAX_LOOP_ITERATIONS
     config_file: str = ""
 
     def __post_init__(self) -> None:

@@ -53,7 +53,7 @@ def test_introspection_finds_the_collection_dependencies(tool_env: dict[str, str
               ROOT).stdout
     data = yaml.safe_load(out.split("---", 1)[1])
     python = " ".join(data["python"])
-    for name in ("jsonschema", "simpleeval", "PyMySQL", "pika"):
+    for name in ("jsonschema-rs", "simpleeval", "PyMySQL", "pika"):
         assert f"{name}==" in python and "from collection plato.eas" in python
     assert any(line.startswith("mariadb-client [platform:dpkg]") for line in data["system"])
 

@@ -1,7 +1,6 @@
 """The safe chain-expression evaluator (SPEC §4): what works, and what is refused and why."""
 
 import math
-import time
 
 import pytest
 
@@ -63,7 +62,7 @@ def test_constants_have_the_prototype_values():
         ("(int('7') + float('0.5'))", 7.5),
         ("(str(5) + 'x')", "5x"),
         ("(2 ** 10)", 1024),
-        ("(7 // 2, 7 % 2, -3)", (3, 1, -3)),
+        ("(7 // 2, 7 % 2, -3)", [3, 1, -3]),
         ("(metadata['xs'][0] in [4, 5] and not False)", True),
         ("(metadata.get('missing', 9))", 9),
         ("(metadata.get('missing') is None)", True),
@@ -147,14 +146,12 @@ def test_format_cannot_walk_attributes(expression, reason):
         ("'{:{w}}'.format(1, w=10**9)", "format width too large"),
         ("('%999999999d' % 1)", "format width too large"),
         ("('%*d' % (5, 1))", "'*' widths are not allowed"),
-        ("(math.factorial(10**7))", "math.factorial argument too large"),
+        ("(math.factorial(10**7))", "math.factorial result too large"),
         ("(math.prod([2**9000] * 1000))", "math.prod result too large"),
     ],
 )
-def test_resource_exhaustion_is_refused_quickly(expression, reason):
-    started = time.monotonic()
+def test_resource_exhaustion_is_refused(expression, reason):
     assert refusal(expression).startswith(reason)
-    assert time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize(
@@ -222,3 +219,103 @@ def test_resolve_reports_the_failing_expression():
     with pytest.raises(ExpressionError) as caught:
         resolve({"specs": {"a": "(1)", "b": "(metadata['nope'])"}}, {})
     assert caught.value.expression == "(metadata['nope'])"
+
+
+# --- every operator is bounded -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        # the mapping key of a % specification may hold balanced parentheses, as in CPython
+        ("'%((x))1500000000d' % {'(x)': 1}", "format width too large (1500000000)"),
+        ("'%((x))5d' % {'(x)': 1} + '%(a(b)c).999999f' % {'a(b)c': 1.0}",
+         "format width too large (999999)"),
+        ("'%(x' % {'x': 1}", "incomplete format key in % formatting"),
+        ("'%-+ #0100000.100000f' % 1.0", "result too long"),
+        ("'%50000s%50000s%50000s' % ('a', 'b', 'c')", "result too long"),
+        ("'%.99999d' % (10**2999)", "result too long"),
+        # integer products, sums, shifts and math functions: at most 10,000 bits
+        ("(" + " * ".join(["(2**4000)"] * 3) + ")", "product too large"),
+        ("(" + " * ".join(["99999999999999999999"] * 200) + ")", "product too large"),
+        ("((2**9999) + (2**9999))", "sum too large"),
+        ("((2**9999) - -(2**9999))", "difference too large"),
+        ("(1 << 20000)", "shift too large"),
+        ("((2**9000) << 2000)", "shift too large"),
+        ("(math.factorial(2000))", "math.factorial result too large"),
+        ("(math.comb(20000, 10000))", "math.comb result too large"),
+        ("(math.perm(5000, 2000))", "math.perm result too large"),
+        ("(math.prod([2**5000, 2**5000, 2**5000]))", "math.prod result too large"),
+        ("(math.prod([2**5000], start=2**9999))", "math.prod result too large"),
+        ("(math.lcm(2**5000 + 1, 2**5001 + 1, 2**5003 + 1))", "math.lcm result too large"),
+        ("('(' * 200000)", "result too long"),
+    ],
+)
+def test_every_operator_is_bounded(expression, reason):
+    assert refusal(expression).startswith(reason)
+
+
+def _products(levels: int) -> str:
+    """A balanced tree of products of 2**4000: 2**levels factors."""
+    return "(2**4000)" if levels == 0 else f"({_products(levels - 1)} * {_products(levels - 1)})"
+
+
+def test_a_long_expression_of_products_is_refused_not_computed():
+    # 14 KB of products: without a bound this computes a 4-million-bit integer
+    expression = _products(10)
+    assert len(expression) > 12_000
+    assert refusal(expression).startswith("product too large")
+
+
+def test_an_expression_longer_than_the_limit_is_refused():
+    with pytest.raises(ExpressionError, match=r"at most 100,000\)$"):
+        evaluate("(" + "1 + " * 30_000 + "1)", {})
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("(math.factorial(1000) > 0)", True),
+        ("(math.comb(100, 50))", math.comb(100, 50)),
+        ("((2**5000) * (2**4999) > 0)", True),
+        ("(1 << 9999 > 0)", True),
+        ("('%((x))5d|%(y)-3s|' % {'(x)': 1, 'y': 'a'})", "    1|a  |"),
+        ("('%%d %5.2f%%' % 3.14159)", "%d  3.14%"),
+        ("('%(a)s' % {'a': 'x' * 50000})", "x" * 50000),
+    ],
+)
+def test_bounded_operators_still_compute_within_bounds(expression, value):
+    assert evaluate(expression, {}) == value
+
+
+# --- results are JSON values ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("({1, 2})", "the result is not a JSON value: a set is not a JSON value"),
+        ("(b'x')", "the result is not a JSON value: a bytes is not a JSON value"),
+        ("(metadata.keys())", "the result is not a JSON value: a dict_keys is not a JSON value"),
+        ("([1, {2}])", "the result is not a JSON value: [1]: a set is not a JSON value"),
+        ("({1: 'a'})", "the result is not a JSON value: has the key 1: object keys must be "
+                       "strings"),
+        ("(float('inf'))", "the result is not a JSON value: inf is not a finite number"),
+        ("(float('nan'))", "the result is not a JSON value: nan is not a finite number"),
+        ("(1e400)", "the result is not a JSON value: inf is not a finite number"),
+    ],
+)
+def test_results_that_are_not_json_are_refused_with_what_they_are(expression, reason):
+    assert refusal(expression).startswith(reason)
+
+
+def test_tuples_become_lists():
+    assert evaluate("((1, (2, 3)), [4, (5,)])", {}) == [[1, [2, 3]], [4, [5]]]
+    assert evaluate("({'a': (1, 2)})", {}) == {"a": [1, 2]}
+
+
+def test_resolve_names_the_field_whose_value_is_not_json():
+    with pytest.raises(ExpressionError) as caught:
+        resolve({"set_metadata": {"x": "({1, 2})"}}, {})
+    assert caught.value.expression == "({1, 2})"
+    assert "a set is not a JSON value" in str(caught.value)

@@ -1,54 +1,114 @@
-"""Run-time semantics of the four control-flow task types (SPEC §4).
+"""Run-time semantics of the four control-flow task types.
 
 Each turns a running control-flow task into the child tasks it registers. Expressions that
 decide a child's wiring (type, name, working directory, inputs, outputs) are evaluated here,
-in the parent's context; everything else in the child's description is evaluated when the
-child itself runs. Loop children are ``execution_chain`` tasks whose metadata adds the loop
+in the parent's context, and each evaluated value is checked before anything is written: a
+name must be a string within its column, a file must stay inside the data directory, a loop
+value must be JSON. Everything else in the child's description is evaluated when the child
+itself runs. Loop children are ``execution_chain`` tasks whose metadata adds the loop
 variable and its ``_index``.
+
+Loops are bounded: a for loop registers at most ``max_loop_iterations`` children (a setting),
+a do-while loop runs at most its ``max_iterations`` (default ``MAX_DO_WHILE_ITERATIONS``, and
+never more than ``max_loop_iterations``); past that the task fails, saying so.
 """
 
 from __future__ import annotations
 
 import math
 import posixpath
+from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..defaults import MAX_DO_WHILE_ITERATIONS, MAX_LOOP_ITERATIONS
 from ..errors import ChainError, EasError
 from ..expressions import evaluate, is_expression, resolve
 from ..model.context import AttemptContext
-from .paths import check_relative
+from ..model.values import NAME_LENGTH, identifier_problem, json_problem, name_problem
+from .bulk import no_cyclic_gc
+from .paths import (
+    check_file,
+    check_relative,
+    join,
+    location_problem,
+    working_directory_problem,
+)
 from .register import ChildSpec
 
 WIRING_KEYS = ("task", "name", "job_name", "working_directory", "inputs", "outputs",
                "requires_metadata_from")
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How far one expansion may go (from the settings)."""
+
+    max_loop_iterations: int = MAX_LOOP_ITERATIONS
+
+
 def _value(value: Any, ctx: AttemptContext, metadata: dict) -> Any:
     return evaluate(value, metadata, ctx.requested_metadata) if is_expression(value) else value
+
+
+def _refuse(path: str, message: str | None) -> None:
+    if message:
+        raise ChainError([(path, message)])
+
+
+def _files(wiring: dict, key: str, path: str, working_directory: str) -> dict[str, str]:
+    """The evaluated ``inputs``/``outputs``: semantic type -> normalised file name."""
+    files = wiring.get(key, {})
+    _refuse(f"{path}.{key}", None if isinstance(files, dict) else
+            f"{key} must be an object (semantic type -> file name), not {type(files).__name__}")
+    out = {}
+    for semantic_type, filename in files.items():
+        problem = identifier_problem(semantic_type, "semantic type", NAME_LENGTH)
+        if not isinstance(filename, str):
+            problem = problem or f"the file name must be a string, not {type(filename).__name__}"
+        else:
+            try:
+                out[semantic_type] = name = check_file(filename, key[:-1])
+            except ValueError as exc:
+                problem = problem or str(exc)
+            else:
+                problem = problem or location_problem(join(working_directory, name), key[:-1])
+        _refuse(f"{path}.{key}.{semantic_type}", problem)
+    return out
 
 
 def child_spec(item: dict, ctx: AttemptContext, metadata: dict, path: str) -> ChildSpec:
     """Evaluate one task-list entry's wiring in the context it will inherit."""
     wiring = resolve({k: item[k] for k in WIRING_KEYS if k in item}, metadata, {})
+    task_type = wiring.get("task")
+    _refuse(f"{path}.task", name_problem(task_type, "the task type", 64))
+    name, job_name = wiring.get("name"), wiring.get("job_name")
+    if name is not None:
+        _refuse(f"{path}.name", name_problem(name, "the task name"))
+    if job_name not in (None, ""):
+        _refuse(f"{path}.job_name", name_problem(job_name, "the job name")
+                or identifier_problem(job_name, "the job name", NAME_LENGTH))
     working_directory = ctx.working_directory
-    if wiring.get("working_directory") not in (None, ""):
-        working_directory = posixpath.join(ctx.working_directory, wiring["working_directory"])
+    given = wiring.get("working_directory")
+    if given not in (None, ""):
+        _refuse(f"{path}.working_directory", None if isinstance(given, str) else
+                f"the working directory must be a string, not {type(given).__name__}")
+        working_directory = posixpath.join(ctx.working_directory, given)
     try:
         working_directory = check_relative(working_directory or ".", "working_directory")
-        inputs = {s: check_relative(str(f), "input") for s, f in wiring.get("inputs", {}).items()}
-        outputs = {s: check_relative(str(f), "output")
-                   for s, f in wiring.get("outputs", {}).items()}
-        for name in (*inputs.values(), *outputs.values()):
-            check_relative(posixpath.join(working_directory, name), "file")
     except ValueError as exc:
-        raise ChainError([(path, str(exc))]) from None
-    if working_directory == ".":
-        working_directory = ""
+        raise ChainError([(f"{path}.working_directory", str(exc))]) from None
+    working_directory = "" if working_directory == "." else working_directory
+    _refuse(f"{path}.working_directory", working_directory_problem(working_directory))
+    inputs = _files(wiring, "inputs", path, working_directory)
+    outputs = _files(wiring, "outputs", path, working_directory)
+    wanted = wiring.get("requires_metadata_from", [])
+    _refuse(f"{path}.requires_metadata_from", None if isinstance(wanted, list) and all(
+        isinstance(n, str) for n in wanted) else "must be a list of task names (strings)")
     return ChildSpec(
-        task_type=str(wiring["task"]), description=item, metadata=dict(metadata),
-        working_directory=working_directory, job_name=wiring.get("job_name") or ctx.job_name,
-        name=wiring.get("name"), inputs=inputs, outputs=outputs,
-        requires_metadata_from=list(wiring.get("requires_metadata_from", [])), path=path)
+        task_type=task_type, description=item, metadata=dict(metadata),
+        working_directory=working_directory, job_name=job_name or ctx.job_name,
+        name=name, inputs=inputs, outputs=outputs, requires_metadata_from=list(wanted),
+        path=path)
 
 
 def _sub_chain(ctx: AttemptContext, task_list: list, metadata: dict, name: str | None,
@@ -59,19 +119,44 @@ def _sub_chain(ctx: AttemptContext, task_list: list, metadata: dict, name: str |
                      name=name, path=path)
 
 
-def expand_chain(ctx: AttemptContext) -> list[ChildSpec]:
+def expand_chain(ctx: AttemptContext, limits: Limits) -> list[ChildSpec]:
     return [child_spec(item, ctx, ctx.metadata, f"$.task_list[{i}]")
             for i, item in enumerate(ctx.description.get("task_list", []))]
 
 
-def loop_values(desc: dict, ctx: AttemptContext) -> list[Any]:
+def _count(value: Any, limits: Limits) -> int:
+    """A loop's count: an integer from 1 to max_loop_iterations."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    _refuse("$.count", None if isinstance(value, int) and not isinstance(value, bool)
+            else f"the count must be an integer, not {value!r}")
+    _refuse("$.count", None if value >= 1 else "the count must be at least 1")
+    _refuse("$.count", None if value <= limits.max_loop_iterations else
+            f"the loop would run {value:,} times, more than max_loop_iterations "
+            f"({limits.max_loop_iterations:,})")
+    return value
+
+
+def loop_values(desc: dict, ctx: AttemptContext, limits: Limits) -> list[Any]:
     if "values" in desc:
-        return [_value(v, ctx, ctx.metadata) for v in desc["values"]]
+        values = desc["values"]
+        _refuse("$.values", None if isinstance(values, list) else "values must be a list")
+        _count(len(values), limits)
+        out = []
+        for index, value in enumerate(values):
+            value = _value(value, ctx, ctx.metadata)
+            _refuse(f"$.values[{index}]", json_problem(value))
+            out.append(value)
+        return out
     kind = "linear_range" if "linear_range" in desc else "log_range"
     start, end, count = (_value(v, ctx, ctx.metadata) for v in desc[kind])
-    count = int(count)
-    if count < 1:
-        raise ChainError([(f"$.{kind}[2]", "count must be at least 1")])
+    for index, bound in enumerate((start, end)):
+        _refuse(f"$.{kind}[{index}]", None if _finite(bound) else
+                f"a {kind} bound must be a finite number, not {bound!r}")
+    try:
+        count = _count(count, limits)
+    except ChainError as exc:
+        raise ChainError([(f"$.{kind}[2]", exc.problems[0][1])]) from None
     if count == 1:
         return [float(start)]
     steps = range(count)
@@ -83,18 +168,23 @@ def loop_values(desc: dict, ctx: AttemptContext) -> list[Any]:
     return [start * math.exp(ratio * i / (count - 1)) for i in steps]
 
 
-def expand_for_loop(ctx: AttemptContext) -> list[ChildSpec]:
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def expand_for_loop(ctx: AttemptContext, limits: Limits) -> list[ChildSpec]:
     desc = ctx.description
     parameter = desc["parameter"]
     return [
         _sub_chain(ctx, desc["task_list"],
                    {**ctx.metadata, parameter: value, f"{parameter}_index": index},
                    f"{parameter}_{index}", f"$.task_list<{parameter}={value!r}>")
-        for index, value in enumerate(loop_values(desc, ctx))
+        for index, value in enumerate(loop_values(desc, ctx, limits))
     ]
 
 
-def expand_conditional(ctx: AttemptContext) -> list[ChildSpec]:
+def expand_conditional(ctx: AttemptContext, limits: Limits) -> list[ChildSpec]:
     desc = ctx.description
     if _value(desc["criterion"], ctx, ctx.metadata):
         return [_sub_chain(ctx, desc["task_list"], dict(ctx.metadata), "then", "$.task_list")]
@@ -104,7 +194,7 @@ def expand_conditional(ctx: AttemptContext) -> list[ChildSpec]:
     return []
 
 
-def expand_do_while(ctx: AttemptContext) -> list[ChildSpec]:
+def expand_do_while(ctx: AttemptContext, limits: Limits) -> list[ChildSpec]:
     """First run: iteration 1. Each iteration's chain ends with a *check* task (the loop task
     again, marked with ``check_iteration``) that waits for the body's named children, then
     evaluates ``repeat_criterion`` and registers the next iteration when it holds."""
@@ -117,6 +207,10 @@ def expand_do_while(ctx: AttemptContext) -> list[ChildSpec]:
         iteration += 1
     else:
         iteration = 1
+    most = min(desc.get("max_iterations", MAX_DO_WHILE_ITERATIONS), limits.max_loop_iterations)
+    _refuse("$.repeat_criterion", None if iteration <= most else
+            f"still true after {most:,} iterations: the loop stops at its max_iterations "
+            f"({most:,}; at most max_loop_iterations, {limits.max_loop_iterations:,})")
     check = {k: v for k, v in desc.items() if k not in ("check_iteration", "name")}
     check.update(name=f"{desc['iteration_name']}_check", check_iteration=iteration,
                  requires_metadata_from=list(desc.get("requires_metadata_from_child", [])))
@@ -124,7 +218,7 @@ def expand_do_while(ctx: AttemptContext) -> list[ChildSpec]:
                        f"{desc['iteration_name']}_{iteration}", "$.task_list")]
 
 
-EXPANDERS: dict[str, Callable[[AttemptContext], list[ChildSpec]]] = {
+EXPANDERS: dict[str, Callable[[AttemptContext, Limits], list[ChildSpec]]] = {
     "execution_chain": expand_chain,
     "execution_for_loop": expand_for_loop,
     "execution_conditional": expand_conditional,
@@ -132,11 +226,12 @@ EXPANDERS: dict[str, Callable[[AttemptContext], list[ChildSpec]]] = {
 }
 
 
-def expand(ctx: AttemptContext) -> list[ChildSpec]:
+def expand(ctx: AttemptContext, limits: Limits | None = None) -> list[ChildSpec]:
     """Children of a control-flow attempt; raises EasError (expression, path) on bad input."""
     try:
-        return EXPANDERS[ctx.task_type](ctx)
+        with no_cyclic_gc():
+            return EXPANDERS[ctx.task_type](ctx, limits or Limits())
     except EasError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ChainError([("$", f"{ctx.task_type} description is invalid: {exc!r}")]) from None

@@ -1,18 +1,26 @@
 """Write child tasks into the database: task rows, planned file products, file and metadata
 dependencies, inherited metadata and the task description — all inside the caller's
-transaction, so an expansion is all-or-nothing."""
+transaction, so an expansion is all-or-nothing.
+
+Every kind of row is written with one statement per batch (not one per task), and products
+are looked up once for the whole batch, so registering N children costs time in proportion
+to N.
+"""
 
 from __future__ import annotations
 
-import json
-import posixpath
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..db import Tx, marks
+from ..db import Tx, chunks, marks
 from ..errors import ChainError
 from ..model.metadata import DESCRIPTION_KEY, write_items
+from .bulk import no_cyclic_gc
+from .paths import join
+
+Location = tuple[str, str]  # (directoryName, filename) of a product
 
 
 @dataclass
@@ -32,12 +40,12 @@ class ChildSpec:
 
 
 def _ids(tx: Tx, table: str, id_col: str, name_col: str, names: set[str]) -> dict[str, int]:
-    if not names:
-        return {}
-    in_list = marks(names)
-    return dict(tx.tuples(
-        f"SELECT {name_col}, {id_col} FROM {table} WHERE {name_col} IN ({in_list})",  # noqa: S608
-        sorted(names)))
+    found: dict[str, int] = {}
+    for chunk in chunks(sorted(names)):
+        found.update(tx.tuples(
+            f"SELECT {name_col}, {id_col} FROM {table} "  # noqa: S608
+            f"WHERE {name_col} IN ({marks(chunk)})", chunk))
+    return found
 
 
 def semantic_type_ids(tx: Tx, names: set[str]) -> dict[str, int]:
@@ -50,10 +58,11 @@ def semantic_type_ids(tx: Tx, names: set[str]) -> dict[str, int]:
     return found
 
 
-def product_location(working_directory: str, filename: str) -> tuple[str, str]:
-    """(directoryName, filename) of a product: a file name with folders in it is stored under
-    its own folder, so one file has one spelling however a chain names it."""
-    directory, _, base = posixpath.join(working_directory, filename).rpartition("/")
+def product_location(working_directory: str, filename: str) -> Location:
+    """(directoryName, filename) of a product (both arguments normalised): a file name with
+    folders in it is stored under its own folder, so one file has one spelling however a
+    chain names it."""
+    directory, _, base = join(working_directory, filename).rpartition("/")
     return directory, base
 
 
@@ -62,66 +71,131 @@ def product_id(tx: Tx, working_directory: str, filename: str) -> int | None:
                      product_location(working_directory, filename))
 
 
+def product_ids(tx: Tx, locations: set[Location]) -> dict[Location, int]:
+    """Product ids of the ``locations`` that exist: one query per folder and 500 names."""
+    by_folder: dict[str, list[str]] = defaultdict(list)
+    for folder, name in locations:
+        by_folder[folder].append(name)
+    found: dict[Location, int] = {}
+    for folder, names in by_folder.items():
+        for chunk in chunks(sorted(names)):
+            for name, pid in tx.tuples(
+                    "SELECT filename, productId FROM eas_product "  # noqa: S608
+                    f"WHERE directoryName = ? AND filename IN ({marks(chunk)})",
+                    (folder, *chunk)):
+                found[(folder, name)] = pid
+    return found
+
+
+@dataclass
+class _Wired:
+    """A spec's files as product locations: (semantic type, location) pairs."""
+
+    outputs: list[tuple[str, Location]]
+    inputs: list[tuple[str, Location]]
+
+    @classmethod
+    def of(cls, spec: ChildSpec) -> _Wired:
+        where = spec.working_directory
+        return cls([(sem, product_location(where, f)) for sem, f in spec.outputs.items()],
+                   [(sem, product_location(where, f)) for sem, f in spec.inputs.items()])
+
+
+def _plan(specs: list[ChildSpec], wired: list[_Wired], types: dict[str, int],
+          existing: dict[Location, int]) -> list[tuple[str, str]]:
+    """Every reason the batch cannot be registered: unknown types, outputs that exist or are
+    written twice, inputs nobody earlier writes, metadata from no earlier sibling."""
+    problems: list[tuple[str, str]] = []
+    written: dict[Location, int] = {}  # location -> index of the spec writing it
+    siblings: set[str] = set()
+    for index, (spec, files) in enumerate(zip(specs, wired, strict=True)):
+        if spec.task_type not in types:
+            problems.append((f"{spec.path}.task", f"unknown task type {spec.task_type!r}"))
+        for sem, where in files.outputs:
+            if where in existing or where in written:
+                problems.append((f"{spec.path}.outputs.{sem}",
+                                 f"creates pre-existing file {join(*where)}"))
+            else:
+                written[where] = index
+        for sem, where in files.inputs:
+            if where not in existing and written.get(where, index) >= index:
+                problems.append((f"{spec.path}.inputs.{sem}", f"input {join(*where)} is not "
+                                 "produced by any earlier task"))
+        for name in spec.requires_metadata_from:
+            if name not in siblings:
+                problems.append((f"{spec.path}.requires_metadata_from",
+                                 f"{name!r} is not an earlier sibling"))
+        if spec.name:
+            siblings.add(spec.name)
+    return problems
+
+
+def _insert_tasks(tx: Tx, parent_id: int | None, specs: list[ChildSpec],
+                  types: dict[str, int], now: float) -> list[int]:
+    """Insert the task rows; returns their ids in the order of ``specs``."""
+    rows = [(parent_id, now, types[s.task_type], s.job_name, s.name, s.working_directory)
+            for s in specs]
+    sql = ("INSERT INTO eas_task (parentTask, createdTime, isFullyConfigured, taskTypeId, "
+           "jobName, taskName, workingDirectory) VALUES (?, ?, 1, ?, ?, ?, ?)")
+    if parent_id is None or len(rows) < 2:
+        return [tx.insert(sql, row) for row in rows]
+    # One statement for all; ids are increasing in insertion order within this transaction,
+    # and the parent's earlier children (a re-run) have smaller ids.
+    before = tx.scalar("SELECT MAX(taskId) FROM eas_task WHERE parentTask = ?", (parent_id,))
+    tx.executemany(sql, rows)
+    ids = [row[0] for row in tx.tuples(
+        "SELECT taskId FROM eas_task WHERE parentTask = ? AND taskId > ? ORDER BY taskId",
+        (parent_id, before if before is not None else -1))]
+    if len(ids) != len(specs):  # pragma: no cover - would mean a concurrent writer
+        raise ChainError([("$", f"registered {len(ids)} children of task {parent_id}, "
+                                f"expected {len(specs)}")])
+    return ids
+
+
 def register_children(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> list[int]:
     """Register ``specs`` in order as children of ``parent_id``; returns their task ids.
 
     Raises ChainError (nothing is kept: the caller's transaction rolls back) when a type is
     unknown, an input is not an existing product, an output already exists, or a
     ``requires_metadata_from`` name is not an earlier sibling."""
+    if not specs:
+        return []
+    with no_cyclic_gc():
+        return _register(tx, parent_id, specs)
+
+
+def _register(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> list[int]:
     types = _ids(tx, "eas_task_types", "taskTypeId", "taskTypeName",
                  {s.task_type for s in specs})
-    semantic = semantic_type_ids(
-        tx, {k for s in specs for k in (*s.inputs, *s.outputs)})
-    problems: list[tuple[str, str]] = []
-    siblings: dict[str, int] = {}
-    task_ids: list[int] = []
-    items: list[tuple[int, dict[str, Any]]] = []
-    inputs: list[tuple[int, int, int]] = []
-    meta_inputs: list[tuple[int, int]] = []
-    now = time.time()
-    for spec in specs:
-        if spec.task_type not in types:
-            problems.append((f"{spec.path}.task", f"unknown task type {spec.task_type!r}"))
-            continue
-        task_id = tx.insert(
-            "INSERT INTO eas_task (parentTask, createdTime, isFullyConfigured, taskTypeId, "
-            "jobName, taskName, workingDirectory) VALUES (?, ?, 1, ?, ?, ?, ?)",
-            (parent_id, now, types[spec.task_type], spec.job_name, spec.name,
-             spec.working_directory))
-        task_ids.append(task_id)
-        for sem, filename in spec.outputs.items():
-            if product_id(tx, spec.working_directory, filename) is not None:
-                problems.append((f"{spec.path}.outputs.{sem}",
-                                 f"creates pre-existing file {spec.working_directory}/{filename}"))
-                continue
-            tx.execute(
-                "INSERT INTO eas_product (generatorTask, plannedTime, directoryName, filename, "
-                "semanticType) VALUES (?, ?, ?, ?, ?)",
-                (task_id, now, *product_location(spec.working_directory, filename),
-                 semantic[sem]))
-        for sem, filename in spec.inputs.items():
-            source = product_id(tx, spec.working_directory, filename)
-            if source is None:
-                problems.append((f"{spec.path}.inputs.{sem}",
-                                 f"input {spec.working_directory}/{filename} is not produced "
-                                 "by any earlier task"))
-                continue
-            inputs.append((task_id, source, semantic[sem]))
-        for name in spec.requires_metadata_from:
-            if name not in siblings:
-                problems.append((f"{spec.path}.requires_metadata_from",
-                                 f"{name!r} is not an earlier sibling"))
-                continue
-            meta_inputs.append((task_id, siblings[name]))
-        if spec.name:
-            siblings[spec.name] = task_id
-        items.append((task_id, {**spec.metadata,
-                                DESCRIPTION_KEY: json.dumps(spec.description, sort_keys=True)}))
+    wired = [_Wired.of(spec) for spec in specs]
+    existing = product_ids(tx, {where for files in wired
+                                for _, where in (*files.outputs, *files.inputs)})
+    problems = _plan(specs, wired, types, existing)
     if problems:
         raise ChainError(problems)
-    tx.executemany("INSERT INTO eas_task_input (taskId, inputId, semanticType) VALUES (?, ?, ?)",
-                   inputs)
+    semantic = semantic_type_ids(tx, {k for s in specs for k in (*s.inputs, *s.outputs)})
+    now = time.time()
+    task_ids = _insert_tasks(tx, parent_id, specs, types, now)
+    tx.executemany(
+        "INSERT INTO eas_product (generatorTask, plannedTime, directoryName, filename, "
+        "semanticType) VALUES (?, ?, ?, ?, ?)",
+        [(task_id, now, *where, semantic[sem])
+         for task_id, files in zip(task_ids, wired, strict=True) for sem, where in files.outputs])
+    wanted = {where for files in wired for _, where in files.inputs} - set(existing)
+    sources = {**existing, **product_ids(tx, wanted)}
+    tx.executemany(
+        "INSERT INTO eas_task_input (taskId, inputId, semanticType) VALUES (?, ?, ?)",
+        [(task_id, sources[where], semantic[sem])
+         for task_id, files in zip(task_ids, wired, strict=True) for sem, where in files.inputs])
+    by_name: dict[str, int] = {}
+    meta_inputs = []
+    for task_id, spec in zip(task_ids, specs, strict=True):
+        meta_inputs += [(task_id, by_name[name]) for name in spec.requires_metadata_from]
+        if spec.name:
+            by_name[spec.name] = task_id
     tx.executemany("INSERT INTO eas_task_metadata_input (taskId, inputId) VALUES (?, ?)",
                    meta_inputs)
-    write_items(tx, "taskId", items)
+    write_items(tx, "taskId", [
+        (task_id, {**spec.metadata, DESCRIPTION_KEY: spec.description})
+        for task_id, spec in zip(task_ids, specs, strict=True)], fresh=True)
     return task_ids

@@ -1,16 +1,17 @@
-"""Submit a task chain (SPEC §4): validate the whole chain, then register it as one
-``execution_chain`` task carrying the chain as its description. Nothing is written for an
-invalid chain."""
+"""Submit a task chain: validate the whole chain, then register it as one ``execution_chain``
+task carrying the chain as its description. Nothing is written for an invalid chain."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..db import Database, Tx
 from ..errors import ChainError
 from ..model.schema import check_version
+from ..model.values import TEXT_BYTES
 from .paths import check_relative
-from .register import ChildSpec, product_id, register_children
+from .register import ChildSpec, product_ids, product_location, register_children
 from .validate import load_chain_file, validate_chain
 
 DEFAULT_JOB_NAME = "untitled"
@@ -21,14 +22,30 @@ def _known_types(tx: Tx) -> set[str]:
     return {r[0] for r in tx.tuples("SELECT taskTypeName FROM eas_task_types")}
 
 
+def existing_products(db: Database, paths: set[str]) -> set[str]:
+    """Which of ``paths`` (files relative to the data directory) are products already."""
+    locations = {product_location("", path): path for path in paths}
+    found = db.read(lambda tx: product_ids(tx, set(locations)))
+    return {locations[where] for where in found}
+
+
 def _root_spec(chain: dict[str, Any]) -> ChildSpec:
     working_directory = chain.get("working_directory") or ""
     if working_directory:
         working_directory = check_relative(working_directory, "working_directory")
+        working_directory = "" if working_directory == "." else working_directory
     return ChildSpec(
         task_type="execution_chain", description=chain, metadata={},
         working_directory=working_directory,
         job_name=chain.get("job_name") or DEFAULT_JOB_NAME, name="root", path="$")
+
+
+def _size_problem(chain: dict) -> None:
+    """The chain is stored as one text value: it must fit the column."""
+    size = len(json.dumps(chain, sort_keys=True).encode("utf-8"))
+    if size > TEXT_BYTES:
+        raise ChainError([("$", f"the chain is {size:,} bytes of JSON, more than the database "
+                                f"stores in one value ({TEXT_BYTES:,}); use loops or split it")])
 
 
 def submit_chain(db: Database, chain: dict | None = None, src: str | None = None,
@@ -38,11 +55,9 @@ def submit_chain(db: Database, chain: dict | None = None, src: str | None = None
     if src is not None:
         chain = load_chain_file(src)
     known = db.read(_known_types)
-
-    def exists(path: str) -> bool:
-        return db.read(lambda tx: product_id(tx, "", path)) is not None
-
-    validate_chain(chain, known, product_exists=exists)
+    validate_chain(chain, known, existing_products=lambda paths: existing_products(db, paths),
+                   max_loop_iterations=db.settings.max_loop_iterations)
+    _size_problem(chain)
     spec = _root_spec(chain)
     result = {"job_name": spec.job_name, "task_count": len(chain["task_list"]),
               "valid": True}

@@ -1,10 +1,11 @@
-"""What a task implementation receives, and how implementations are found."""
+"""What a task implementation receives, how implementations are found, and the fields a task
+type declares for its task descriptions."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, Callable
@@ -12,6 +13,7 @@ from typing import Any, Callable
 from ..errors import RegistryError
 
 ENTRY_POINT_GROUP = "plato_eas.tasks"
+FIELDS_ENTRY_POINT_GROUP = "plato_eas.task_fields"
 
 
 @dataclass
@@ -58,3 +60,56 @@ def implementation(task_type: str) -> TaskFunction:
 def default_qc(run: TaskRun) -> dict[str, bool]:
     """Every declared output exists and is non-empty."""
     return {sem: path.is_file() and path.stat().st_size > 0 for sem, path in run.outputs.items()}
+
+
+# --- the fields a task type declares -----------------------------------------------------
+
+TaskFields = dict[str, Any]
+
+
+@lru_cache(maxsize=1)
+def _field_declarations() -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=FIELDS_ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+@cache
+def task_fields(task_type: str) -> TaskFields | None:
+    """The fields a task type declares for its descriptions, beyond the common ones (``task``,
+    ``name``, ``inputs``, ``outputs``, ``job_name``, ``working_directory``,
+    ``requires_metadata_from``, ``requires_metadata_from_child``, ``specs``): a dict of field
+    name -> JSON schema (draft 2020-12) of its value, or None when the type declares nothing.
+
+    A package declares them with an entry point in the ``plato_eas.task_fields`` group, named
+    after the task type, naming a dict::
+
+        [project.entry-points."plato_eas.task_fields"]
+        synthesis_batman = "my_science.fields:SYNTHESIS_BATMAN"
+
+        # my_science/fields.py: imports nothing heavy (the control plane loads it at submit)
+        SYNTHESIS_BATMAN = {
+            "specs": {"type": "object", "additionalProperties": False, "properties": {
+                "duration": {"type": "number", "exclusiveMinimum": 0}, ...}},
+            "lc_duration": {"type": "number"},
+        }
+
+    Submission then refuses any other field of that type's tasks (with a "did you mean"
+    suggestion) and checks each declared field's value against its schema; a value given as
+    an expression is checked once evaluated, not at submission. A type that declares nothing
+    (or whose package is not installed where the chain is submitted) keeps free-form fields.
+    """
+    ep = _field_declarations().get(task_type)
+    if ep is None:
+        return None
+    try:
+        fields = ep.load()
+    except Exception as exc:  # noqa: BLE001 - a broken declaration is the package's error
+        raise RegistryError(f"the field declaration of task type {task_type!r} "
+                            f"({ep.value}) cannot be loaded: {exc!r}") from None
+    if not isinstance(fields, dict) or not all(
+            isinstance(k, str) and isinstance(v, (dict, bool)) for k, v in fields.items()):
+        raise RegistryError(f"the field declaration of task type {task_type!r} ({ep.value}) "
+                            "must be a dict of field name -> JSON schema")
+    return fields

@@ -7,7 +7,16 @@ import json
 import time
 from typing import Any
 
-from .api import TaskRun
+from .api import TaskFields, TaskRun
+
+# The fields of the test types' descriptions (the plato_eas.task_fields entry points).
+NULL_FIELDS: TaskFields = {
+    "sleep": {"description": "a number of seconds (at least 0) or an expression",
+              "anyOf": [{"type": "number", "minimum": 0},
+                        {"type": "string", "pattern": "^[('\"]"}]},
+    "set_metadata": {"type": "object"},
+}
+ERROR_FIELDS: TaskFields = {}
 
 
 def null_task(run: TaskRun) -> dict[str, Any]:

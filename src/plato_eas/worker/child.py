@@ -31,6 +31,7 @@ from typing import Any, Callable
 from ..errors import EasError
 from ..expressions import resolve
 from ..model.context import AttemptContext
+from ..model.metadata import check_metadata
 from ..tasks.api import TaskRun, default_qc, implementation
 
 RECYCLE_AFTER = 500
@@ -91,9 +92,8 @@ def execute(ctx: AttemptContext, output_dir: Path) -> Outcome:
         run = task_run(ctx, output_dir)
         run.working_dir.mkdir(parents=True, exist_ok=True)
         result = implementation(ctx.task_type)(run)
-        if result is not None and not isinstance(result, dict):
-            raise TypeError(f"task returned {type(result).__name__}, expected a dict or None")
-        outcome = Outcome(ok=True, metadata=result or {}, qc=default_qc(run))
+        metadata = check_metadata(result or {}, "the task's output metadata")
+        outcome = Outcome(ok=True, metadata=metadata, qc=default_qc(run))
     except EasError as exc:  # refused expression, missing implementation: no traceback needed
         logging.getLogger("plato_eas.task").error("%s", exc)
         outcome.error_text = str(exc)

@@ -11,7 +11,7 @@ import socket
 import time
 
 from ..admin.queues import check_implementation
-from ..chains.expand import expand
+from ..chains.expand import Limits, expand
 from ..db import Database
 from ..errors import ChainError, EasError
 from ..model import attempts
@@ -101,7 +101,7 @@ class Worker:
                            cpu=spent, cpu_children=spent)
 
         try:
-            children = expand(ctx)
+            children = expand(ctx, Limits(self.settings.max_loop_iterations))
         except EasError as exc:
             return record(self.db, ctx, outcome(False, str(exc), logging.ERROR), self.output_dir)
         done = outcome(True, f"{ctx.task_type} registered {len(children)} task(s)", logging.INFO)
