@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..db import Tx
+from ..model.metadata import decode
 from .render import Table, cell_text
 
 SHORT_VALUE = 25
@@ -28,7 +29,7 @@ def short_input_metadata(tx: Tx, job_name: str | None = None) -> dict[int, dict[
     """{task id: {key: value}} of short input metadata (numbers as floats)."""
     out: dict[int, dict[str, Any]] = defaultdict(dict)
     for task_id, key, number, string in tx.tuples(_TASK_METADATA, (job_name, job_name)):
-        value = number if number is not None else string
+        value = decode(number, string)
         if value is not None and len(cell_text(value)) <= SHORT_VALUE:
             out[int(task_id)][key] = value
     return dict(out)

@@ -5,6 +5,7 @@ input metadata. Control-flow (``execution_*``) tasks are left out."""
 from __future__ import annotations
 
 from ..db import Database, Tx
+from ..model.metadata import decode
 from .base import Report
 from .input_metadata import grouped_tables, short_input_metadata
 
@@ -30,7 +31,7 @@ def _fetch(tx: Tx, job_name: str | None, task_type: str | None) -> tuple[list, d
 
 def _row(found: tuple, metadata: dict) -> dict:
     attempt_id, job, task_type, task_id, string, number = found
-    recorded = string if string is not None else number
+    recorded = decode(number, string)
     return {"job_name": job, "task_type": task_type, "task_id": task_id,
             "attempt_id": attempt_id, "outcome": int(recorded == "PASS"),
             "recorded": recorded, "metadata": metadata.get(task_id, {})}

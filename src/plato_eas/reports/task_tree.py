@@ -14,6 +14,7 @@ from typing import Any
 
 from ..db import Database, Tx, chunks, marks
 from ..model.attempts import stalled_cutoff
+from ..model.metadata import decode
 from ..model.states import (
     ATTEMPT_STATE_SQL,
     FAILED,
@@ -83,7 +84,7 @@ def _labels(tx: Tx, ids: list[int], parent_id: int | None) -> dict[int, dict[str
     wanted = [*ids, *([parent_id] if parent_id is not None else [])]
     values: dict[int, dict[str, Any]] = {}
     for task_id, key, number, string in tx.tuples(_LABELS.format(marks=marks(wanted)), wanted):
-        value = number if number is not None else string
+        value = decode(number, string)
         if value is not None and len(cell_text(value)) <= SHORT_VALUE:
             values.setdefault(int(task_id), {})[key] = value
     inherited = values.get(parent_id, {}) if parent_id is not None else {}

@@ -86,7 +86,7 @@ def test_duplicate_keys_are_refused_at_their_path(installed, tmp_path):
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
 def test_nan_infinity_and_numbers_beyond_a_double_are_refused(installed, tmp_path, number):
-    text = '{"task_list": [{"task": "null", "sleep": %s}]}' % number
+    text = '{"task_list": [{"task": "null", "sleep": NUMBER}]}'.replace("NUMBER", number)
     [(path, message)] = submitted_problems(installed, text, tmp_path)
     assert path == "$.task_list[0].sleep"
     assert message.endswith("is not a finite number (NaN, Infinity and numbers beyond 1.8e308 "
