@@ -37,6 +37,7 @@ sanity: setup
 
 bench: setup
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_submit.py
 	$(BIN)/python bench/bench_reports.py
 	$(BIN)/python bench/bench_backends.py
 	$(BIN)/python bench/bench_dashboard.py
