@@ -39,6 +39,17 @@ def test_jobs(db, raw):
     assert [r["job_name"] for r in only["rows"]] == ["failing"] and "blocked" in only["table"]
     with pytest.raises(ReportError, match="no job named 'nope'"):
         run_report(db, "jobs", job_name="nope")
+    assert demo["by_type"] is None  # only with a job_name
+
+
+@pytest.mark.parametrize("job", ["demo", "failing"])
+def test_a_jobs_counts_by_type_are_the_progress_reports(db, job):
+    """The job page shows jobs(job_name).by_type: the same numbers as progress_info."""
+    by_type = run_report(db, "jobs", job_name=job)["rows"][0]["by_type"]
+    progress = run_report(db, "progress", job_name=job)["rows"]
+    states = ("waiting", "queued", "stalled", "running", "done", "failed")
+    assert [{k: r[k] for k in ("task_type", "total", *states)} for r in by_type] == \
+        [{k: r[k] for k in ("task_type", "total", *states)} for r in progress]
 
 
 def test_task(db, raw):

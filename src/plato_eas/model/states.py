@@ -50,11 +50,17 @@ LATEST_ATTEMPT_JOIN = (
 # Optional job filter: bind (job_name, job_name); NULL means every job.
 JOB_FILTER = " WHERE (? IS NULL OR t.jobName = ?)"
 
+# Counts by job (every job: no task type needed), or by job and type (one job's page).
 _JOB_STATE_COUNTS = (
-    "SELECT t.jobName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
-    + LATEST_ATTEMPT_JOIN.replace(  # the task type is not needed to count by job
+    "SELECT t.jobName, NULL, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
+    + LATEST_ATTEMPT_JOIN.replace(
         " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId", "")
-    + JOB_FILTER + " GROUP BY t.jobName, state"
+    + " GROUP BY t.jobName, state"
+)
+_JOB_TYPE_STATE_COUNTS = (
+    "SELECT t.jobName, tt.taskTypeName, " + ATTEMPT_STATE_SQL + " AS state,"  # noqa: S608
+    " COUNT(*)" + LATEST_ATTEMPT_JOIN + " WHERE t.jobName = ?"
+    + " GROUP BY t.jobName, tt.taskTypeName, state"
 )
 _TYPE_STATE_COUNTS = (
     "SELECT tt.taskTypeName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
@@ -192,15 +198,24 @@ def job_state(summary: dict[str, int]) -> str:
 
 def job_summaries(tx: Tx, job_name: str | None = None, now: float | None = None,
                   max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[str | None, dict]:
-    """{job name: job_summary-shaped counts plus ``state``} for every job (or the one named),
-    in one set-based query. Blocked tasks are counted (through the whole database's
+    """{job name: job_summary-shaped counts plus ``state``} for every job, in one set-based
+    query; for one named job also ``by_type`` (the same counts per task type, as
+    task_state_counts gives them). Blocked tasks are counted (through the whole database's
     dependencies) only for jobs with nothing in flight: there they decide the state."""
     out: dict[str | None, dict] = {}
-    params = (stalled_cutoff(max_age, now), job_name, job_name)
-    for job, state, count in tx.tuples(_JOB_STATE_COUNTS, params):
-        summary = out.setdefault(job, {"total": 0, **empty_counts(), "blocked": 0})
+    if job_name is None:
+        found = tx.tuples(_JOB_STATE_COUNTS, (stalled_cutoff(max_age, now),))
+    else:
+        found = tx.tuples(_JOB_TYPE_STATE_COUNTS, (stalled_cutoff(max_age, now), job_name))
+    for job, type_name, state, count in found:
+        summary = out.setdefault(job, {"total": 0, **empty_counts(), "blocked": 0,
+                                       "by_type": defaultdict(empty_counts)})
         summary[state] += int(count)
         summary["total"] += int(count)
+        if type_name is not None:
+            summary["by_type"][type_name][state] += int(count)
+    for summary in out.values():
+        summary["by_type"] = dict(summary["by_type"]) if job_name is not None else None
     idle = [job for job, s in out.items()
             if s[WAITING] and not any(s[x] for x in IN_FLIGHT_STATES)]
     if idle:

@@ -30,8 +30,10 @@ def _sort_key(row: dict) -> tuple:
 
 
 def jobs(db: Database, job_name: str | None = None) -> Report:
-    """One row per job (or only ``job_name``'s), newest first; ``blocked`` is counted only
-    while nothing of the job is in flight. An unknown ``job_name`` is an error."""
+    """One row per job (or only ``job_name``'s), newest first, with its task counts by state;
+    given a ``job_name``, also ``by_type`` (each task type's counts, as the progress report
+    has them; None otherwise). ``blocked`` is counted only while nothing of the job is in
+    flight. An unknown ``job_name`` is an error."""
     summaries, submitted, times = db.read(
         lambda tx: _fetch(tx, job_name, db.settings.max_heartbeat_age))
     if job_name is not None and not summaries:
@@ -39,8 +41,11 @@ def jobs(db: Database, job_name: str | None = None) -> Report:
     rows = []
     for job, summary in summaries.items():
         start, end = times.get(job, (None, None))
+        by_type = None if summary["by_type"] is None else [
+            {"task_type": name, "total": sum(counts.values()), **counts}
+            for name, counts in sorted(summary["by_type"].items())]
         rows.append({"job_name": job, "state": summary["state"], "total": summary["total"],
-                     **{s: summary[s] for s in COUNTED},
+                     **{s: summary[s] for s in COUNTED}, "by_type": by_type,
                      "submit_timestamp": submitted.get(job), "first_start_timestamp": start,
                      "last_end_timestamp": end, "submitted": utc_time(submitted.get(job)),
                      "first_start": utc_time(start), "last_end": utc_time(end)})

@@ -217,8 +217,7 @@ def job_page(job: str) -> str | tuple[str, int]:
     running_only = arg("running_only") == "1"
     depth = int(arg("depth") or TREE_DEPTH) if (arg("depth") or "").isdigit() else TREE_DEPTH
     failures = report("failures", job_name=job, offset=arg("failures_from"))
-    progress = report("progress", job_name=job)
-    context = dict(job=row, progress=progress.rows, total=progress.extra["total"],
+    context = dict(job=row, progress=row["by_type"], total={**row, "task_type": "Total"},
                    failures=failures.rows, failures_extra=failures.extra,
                    running_only=running_only, depth=depth, states=STATE_ORDER)
     if request.args.get("part") != "live":
