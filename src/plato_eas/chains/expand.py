@@ -124,14 +124,14 @@ def expand_chain(ctx: AttemptContext, limits: Limits) -> list[ChildSpec]:
             for i, item in enumerate(ctx.description.get("task_list", []))]
 
 
-def _count(value: Any, limits: Limits) -> int:
+def _count(value: Any, limits: Limits, path: str) -> int:
     """A loop's count: an integer from 1 to max_loop_iterations."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    _refuse("$.count", None if isinstance(value, int) and not isinstance(value, bool)
+    _refuse(path, None if isinstance(value, int) and not isinstance(value, bool)
             else f"the count must be an integer, not {value!r}")
-    _refuse("$.count", None if value >= 1 else "the count must be at least 1")
-    _refuse("$.count", None if value <= limits.max_loop_iterations else
+    _refuse(path, None if value >= 1 else "the count must be at least 1")
+    _refuse(path, None if value <= limits.max_loop_iterations else
             f"the loop would run {value:,} times, more than max_loop_iterations "
             f"({limits.max_loop_iterations:,})")
     return value
@@ -141,7 +141,7 @@ def loop_values(desc: dict, ctx: AttemptContext, limits: Limits) -> list[Any]:
     if "values" in desc:
         values = desc["values"]
         _refuse("$.values", None if isinstance(values, list) else "values must be a list")
-        _count(len(values), limits)
+        _count(len(values), limits, "$.values")
         out = []
         for index, value in enumerate(values):
             value = _value(value, ctx, ctx.metadata)
@@ -153,10 +153,7 @@ def loop_values(desc: dict, ctx: AttemptContext, limits: Limits) -> list[Any]:
     for index, bound in enumerate((start, end)):
         _refuse(f"$.{kind}[{index}]", None if _finite(bound) else
                 f"a {kind} bound must be a finite number, not {bound!r}")
-    try:
-        count = _count(count, limits)
-    except ChainError as exc:
-        raise ChainError([(f"$.{kind}[2]", exc.problems[0][1])]) from None
+    count = _count(count, limits, f"$.{kind}[2]")
     if count == 1:
         return [float(start)]
     steps = range(count)
