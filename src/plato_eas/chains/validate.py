@@ -207,8 +207,9 @@ def task_lists(chain: dict) -> list[list[TaskAt]]:
     pending = deque(found)
     while pending:
         for at in pending.popleft():
+            kind = at.task.get("task")
             for key in TASK_LISTS:
-                if key in _CONTROL_FIELDS.get(at.task.get("task"), ()):
+                if isinstance(kind, str) and key in _CONTROL_FIELDS.get(kind, ()):
                     if at.lists is _NO_LISTS:
                         at.lists = {}
                     at.lists[key] = children = _tasks_of(at.task, key, at.path, at.workdir)
@@ -601,7 +602,8 @@ def _child_problems(at: TaskAt, rules: _Rules) -> None:
     wanted = _string_list(at.task.get("requires_metadata_from_child"))
     if not wanted:
         return
-    names = {child.task.get("name") for children in at.lists.values() for child in children}
+    names = {name for children in at.lists.values() for child in children
+             if isinstance(name := child.task.get("name"), str)}
     if any(is_expression(name) for name in names):
         return
     for index, name in enumerate(wanted):

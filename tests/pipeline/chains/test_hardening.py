@@ -101,6 +101,21 @@ def test_inline_chains_must_be_json_values_too():
     ]
 
 
+def test_values_of_the_wrong_type_are_schema_problems_not_crashes():
+    chain = {"job_name": ["x"], "working_directory": 3, "task_list": [
+        {"task": ["execution_chain"], "name": {"a": 1}, "task_list": [{"task": "null"}]},
+        {"task": "execution_do_while_loop", "iteration_name": "i", "repeat_criterion": True,
+         "requires_metadata_from_child": ["a"], "task_list": [{"task": "null", "name": [1]}]},
+        {"task": "null", "inputs": {"lc": 3}, "outputs": [], "requires_metadata_from": [{}]},
+    ]}
+    assert [path for path, _ in problems(chain)] == [
+        "$.job_name", "$.task_list[0].name", "$.task_list[0].task",
+        "$.task_list[1].requires_metadata_from_child[0]", "$.task_list[1].task_list[0].name",
+        "$.task_list[2].inputs.lc", "$.task_list[2].outputs",
+        "$.task_list[2].requires_metadata_from[0]", "$.working_directory",
+    ]
+
+
 # --- files and folders, top-level fields ---------------------------------------------------
 
 
