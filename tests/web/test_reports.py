@@ -164,3 +164,35 @@ def test_csv_forms_and_the_cli(filled, tmp_path):
     with Database(filled, read_only=True) as db:
         report = build_report(db, "detection", job_name="demo")
     assert report.tables[0].title == "demo / null"
+
+
+def test_detection_variables_come_from_every_chain_entry(tmp_path):
+    """The lowest-numbered task with an outcome (a do-while's fit, say) may lack the loop
+    variable that other entries of the same type have: it is offered all the same."""
+    from plato_eas.model.metadata import write_items
+    from plato_eas.settings import Settings
+
+    settings = Settings(db_path=str(tmp_path / "eas.sqlite"), data_dir=str(tmp_path / "d"))
+    actions.init_schema(settings)
+
+    def unit(tx):
+        type_id = tx.scalar("SELECT taskTypeId FROM eas_task_types WHERE taskTypeName = 'null'")
+        ids = []
+        for name in ("fit", "search", "search"):
+            task = tx.insert("INSERT INTO eas_task (createdTime, isFullyConfigured, taskTypeId, "
+                             "jobName, taskName, workingDirectory) VALUES (0, 1, ?, 'j', ?, '')",
+                             (type_id, name))
+            attempt = tx.insert("INSERT INTO eas_scheduling_attempt (taskId, isFinished, "
+                                "startTime, endTime) VALUES (?, 1, 0, 1)", (task,))
+            ids.append((task, attempt))
+        write_items(tx, "taskId", [(ids[1][0], {"size": 1.0}), (ids[2][0], {"size": 2.0})])
+        write_items(tx, "schedulingAttemptId", [(ids[0][1], {"outcome": "PASS"}),
+                                                (ids[1][1], {"outcome": "FAIL"}),
+                                                (ids[2][1], {"outcome": "PASS"})])
+
+    with Database(settings) as db:
+        db.run(unit)
+        found = run_report(db, "detection", job_name="j")
+    assert found["variables"] == ["size"] and found["variable"] == "size"
+    assert [(r["value"], r["attempts"], r["passed"]) for r in found["rows"]] == [
+        (1.0, 1, 0), (2.0, 1, 1), (None, 1, 1)]

@@ -28,9 +28,10 @@ _WHERE = (
     " WHERE ok.name = 'outcome' AND (? IS NULL OR t.jobName = ?)"
     " AND (? IS NULL OR tt.taskTypeName = ?)"
 )
-# One task per (job, type) that recorded an outcome: its numeric metadata are the candidates.
-_SAMPLES = ("SELECT t.jobName, tt.taskTypeName, MIN(t.taskId)" + _JOINS + _WHERE  # noqa: S608
-            + " GROUP BY t.jobName, tt.taskTypeName")
+# One task per chain entry (job, type and task name) that recorded an outcome: tasks of one
+# entry share their loop variables, so these samples' numeric metadata are the candidates.
+_SAMPLES = ("SELECT tt.taskTypeName, MIN(t.taskId)" + _JOINS + _WHERE  # noqa: S608
+            + " GROUP BY t.jobName, tt.taskTypeName, t.taskName")
 _NUMERIC_KEYS = (
     "SELECT DISTINCT k.name FROM eas_metadata_item m"
     " INNER JOIN eas_metadata_keys k ON k.keyId = m.metadataKey"
@@ -49,7 +50,7 @@ _GROUPED = (
 def _variables(tx: Tx, params: tuple) -> list[str]:
     """Numeric input metadata of the tasks with outcomes, loop indexes left out."""
     names: set[str] = set()
-    for _job, task_type, task_id in tx.tuples(_SAMPLES, params):
+    for task_type, task_id in tx.tuples(_SAMPLES, params):
         if not task_type.startswith(CONTROL_FLOW_PREFIX):
             names.update(r[0] for r in tx.tuples(_NUMERIC_KEYS, (task_id,)))
     return sorted(n for n in names if not n.endswith("_index"))
