@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import math
 import os
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from backup_helpers import add_foreign_table, checksums, other_database, populate
 from prototype_db import write_prototype_database
 
 from plato_eas import actions
@@ -22,95 +22,10 @@ from plato_eas.db import Database
 from plato_eas.errors import BackupError, EasError
 from plato_eas.settings import Settings
 
-TRICKY = [
-    "plain", "quote ' double \" backslash \\ percent % question ?", "line\nbreak\ttab",
-    "unicode: Ω≈ç√ ✓ 🚀 日本", "", "-- not a comment; DROP TABLE eas_task;", "x" * 5000,
-]
-SELECT_ALL = "SELECT * FROM {}"
-FLOATS = [1764012345.123456789, 1 / 3, -0.0, 1e-300, 6.02214076e23, math.pi, 0.1 + 0.2]
-
 
 @pytest.fixture
 def db_settings(tmp_path) -> Settings:
     return Settings(db_path=str(tmp_path / "eas.sqlite"), data_dir=str(tmp_path / "data"))
-
-
-def other_database(settings: Settings, tmp_path: Path, request) -> Settings:
-    """A second, empty database on the same engine/server."""
-    if settings.db_engine == "sqlite":
-        return settings.replace(db_path=str(tmp_path / "restored.sqlite"))
-    mariadb = request.getfixturevalue("mariadb")
-    name = settings.db_name + "_r"
-    mariadb.create_database(name)
-    request.addfinalizer(lambda: mariadb.drop_database(name))
-    return settings.replace(db_name=name)
-
-
-def checksums(settings: Settings) -> dict[str, tuple[int, str]]:
-    """{table: (rows, sha256 of every row, in a canonical order)} for every table."""
-
-    def unit(tx):
-        out = {}
-        for name in sorted(tx.dialect.table_names(tx)):
-            rows = tx.tuples(SELECT_ALL.format(name))  # a name from the catalogue
-            canon = sorted(repr(tuple(_canon(v) for v in row)) for row in rows)
-            out[name] = (len(rows), hashlib.sha256("\n".join(canon).encode()).hexdigest())
-        return out
-
-    with Database(settings) as db:
-        return db.read(unit)
-
-
-def _canon(value):
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, float):
-        return value.hex()  # exact: a restore must not lose a single bit
-    return value
-
-
-def populate(settings: Settings) -> None:
-    actions.init_schema(settings)
-
-    def unit(tx):
-        type_id = tx.scalar("SELECT taskTypeId FROM eas_task_types WHERE taskTypeName = 'null'")
-        host = tx.insert("INSERT INTO eas_worker_host (hostname) VALUES (?)", ("node-1/42",))
-        key = tx.insert("INSERT INTO eas_metadata_keys (name) VALUES (?)", ("k",))
-        sem = tx.insert("INSERT INTO eas_semantic_type (name) VALUES (?)", ("lightcurve",))
-        parent = None
-        for i, text in enumerate(TRICKY):
-            task = tx.insert(
-                "INSERT INTO eas_task (parentTask, createdTime, isFullyConfigured, taskTypeId, "
-                "jobName, taskName, workingDirectory) VALUES (?, ?, 1, ?, ?, ?, ?)",
-                (parent, FLOATS[i % len(FLOATS)], type_id, f"job {i}", text[:200], f"wd/{i}"))
-            parent = parent or task
-            attempt = tx.insert(
-                "INSERT INTO eas_scheduling_attempt (taskId, queuedTime, isQueued, isRunning, "
-                "isFinished, hostId, startTime, latestHeartbeat, endTime, allProductsPassedQc, "
-                "errorFail, errorText, runTimeWallClock, runTimeCpu, runTimeCpuIncChildren) "
-                "VALUES (?, ?, 0, 0, 1, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
-                (task, FLOATS[i % 7], host, FLOATS[(i + 1) % 7], None, FLOATS[(i + 2) % 7],
-                 i % 2, text if i % 2 else None, 1 / (i + 1), 2 / (i + 3), 1e-9 * i))
-            tx.execute("INSERT INTO eas_log_messages (generatedByTaskExecution, timestamp, "
-                       "severity, message) VALUES (?, ?, ?, ?)", (attempt, FLOATS[i % 7], 40, text))
-            tx.execute("INSERT INTO eas_metadata_item (taskId, setAtTime, metadataKey, "
-                       "valueFloat, valueString) VALUES (?, ?, ?, ?, ?)",
-                       (task, 1.5, key, FLOATS[i % 7] if i % 2 else None,
-                        None if i % 2 else text))
-            product = tx.insert(
-                "INSERT INTO eas_product (generatorTask, plannedTime, directoryName, filename, "
-                "semanticType, mimeType) VALUES (?, ?, ?, ?, ?, ?)",
-                (task, 2.5, f"wd/{i}", f"f{i}.lc", sem, None))
-            tx.execute(
-                "INSERT INTO eas_product_version (productId, generatedByTaskExecution, "
-                "repositoryId, createdTime, modifiedTime, fileMD5, fileSize, passedQc) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (product, attempt, f"repo-{i}", 3.25, FLOATS[i % 7], "0" * 32, 2**40 + i, 1))
-
-    with Database(settings) as db:
-        db.run(unit)
 
 
 # -- round trip ---------------------------------------------------------------------------
@@ -176,13 +91,12 @@ def test_refuses_non_empty_database_without_force(db_settings, tmp_path, request
     with pytest.raises(BackupError, match="not empty.*force") as err:
         actions.db_restore(target, src=saved["path"])
     assert "\n" not in str(err.value)
-    # force overwrites, including tables the dump does not have
-    with Database(target) as db:
-        db.run(lambda tx: tx.execute("CREATE TABLE extra_table (x INTEGER)"))
-        db.run(lambda tx: tx.execute("INSERT INTO extra_table (x) VALUES (1)"))
+    # force overwrites plato_eas's tables, and never touches a table that is not ours
+    add_foreign_table(target, "extra_table")
+    kept = checksums(target)["extra_table"]
     result = actions.db_restore(target, src=saved["path"], force=True)
-    assert "extra_table" in result["overwritten"]
-    assert checksums(target) == before
+    assert "extra_table" not in result["overwritten"] and "extra_table" not in result["tables"]
+    assert checksums(target) == {**before, "extra_table": kept}
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbage", "truncated", "no_trailer",
@@ -280,7 +194,9 @@ def test_password_never_on_a_command_line(db_settings, tmp_path):
     assert not [c for c in seen if secret in c]
     assert secret not in repr(saved) and secret not in repr(result)
     if db_settings.db_engine == "mysql":
-        assert any("--defaults-extra-file=" in c for c in seen)  # the watcher did see them
+        # the watcher did see the tools, reading our option file and no other
+        assert any("--defaults-file=" in c for c in seen)
+        assert not any("--defaults-extra-file" in c for c in seen)
     assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("eas-my-*.cnf"))
 
 
