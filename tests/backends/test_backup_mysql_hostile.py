@@ -44,7 +44,8 @@ NOT_TABLE_DATA = {
     "drop_if_exists_foreign": "DROP TABLE IF EXISTS `keep_me`;",
     "create_foreign": "CREATE TABLE `pwned_table` (`x` int);",
     "insert_foreign": "INSERT INTO `keep_me` VALUES (2);",
-    "insert_select": "INSERT INTO `eas_worker_host` SELECT * FROM `eas_worker_host`;",
+    "insert_select": "INSERT INTO `eas_worker_host` SELECT `hostId` + 100, `hostname` "
+                     "FROM `eas_worker_host`;",
     "function_in_values": "INSERT INTO `eas_log_messages` VALUES "
                           "(NULL,1,40,LOAD_FILE('/etc/passwd'));",
     "hidden_in_comment": "INSERT INTO `eas_worker_host` VALUES (98,'x') "

@@ -120,14 +120,15 @@ def add_log_rows(settings: Settings, rows: int, size: int) -> None:
 
     with Database(settings) as db:
         for done in range(0, rows, 2000):
-            db.run(lambda tx, n=min(2000, rows - done): unit(tx, n))
+            batch = min(2000, rows - done)
+            db.run(lambda tx, n=batch: unit(tx, n))
 
 
 def add_foreign_table(settings: Settings, name: str = "keep_me") -> None:
     """A table that is not plato_eas's own, holding one row: a restore must never touch it."""
     with Database(settings) as db:
         db.run(lambda tx: tx.execute(f"CREATE TABLE {name} (x INTEGER)"))
-        db.run(lambda tx: tx.execute(f"INSERT INTO {name} (x) VALUES (1)"))
+        db.run(lambda tx: tx.execute(f"INSERT INTO {name} (x) VALUES (1)"))  # noqa: S608
 
 
 # -- dumps --------------------------------------------------------------------------------
@@ -190,6 +191,7 @@ def start_child(settings: Settings, action: str, env: dict | None = None,
     proc.stdin.write(json.dumps(dataclasses.asdict(settings)) + "\n")
     proc.stdin.write(json.dumps({"action": action, "kwargs": kwargs}) + "\n")
     proc.stdin.close()
+    proc.stdin = None  # communicate() must not flush it again
     assert proc.stdout.readline().strip() == "started"
     return proc
 

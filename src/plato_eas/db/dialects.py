@@ -9,6 +9,8 @@ scheduler passes, picks the SQL queue's claim strategy, and says which driver er
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -35,6 +37,7 @@ class ClaimStrategy:
 
 class SqliteDialect:
     name = "sqlite"
+    backup_strategy = "sqlite"  # plato_eas.admin.backup.sqlite
     autoincrement = "INTEGER PRIMARY KEY AUTOINCREMENT"
     long_text = "TEXT"
     table_options = ""
@@ -66,6 +69,8 @@ class SqliteDialect:
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileExistsError):  # private: task logs, metadata
+                    os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
                 target, uri = str(self.path), False
             else:
                 mode = "ro" if read_only else "rw"
@@ -172,6 +177,7 @@ class SqliteDialect:
 
 class MysqlDialect:
     name = "mysql"
+    backup_strategy = "mysql"  # plato_eas.admin.backup.mysql
     autoincrement = "INTEGER PRIMARY KEY AUTO_INCREMENT"
     long_text = "MEDIUMTEXT"
     table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"

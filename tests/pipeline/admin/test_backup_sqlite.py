@@ -37,14 +37,15 @@ HOSTILE = {
     "drop_ours": 'DROP TABLE "eas_task";',
     "update": "UPDATE \"eas_task\" SET jobName = 'x';",
     "delete": 'DELETE FROM "keep_me";',
-    "insert_select": 'INSERT INTO "eas_worker_host" SELECT * FROM "eas_worker_host";',
+    "insert_select": 'INSERT INTO "eas_worker_host" SELECT hostId + 100, hostname '
+                     'FROM "eas_worker_host";',
     "function": "INSERT INTO \"eas_log_messages\" VALUES(NULL,1.0,40,zeroblob(1000000000));",
     "select": "SELECT load_extension('{evil}');",
     "not_ours": "CREATE TABLE other_table (x INTEGER);",
     "insert_not_ours": 'INSERT INTO "keep_me" VALUES(2);',
     "default_expression": "CREATE TABLE eas_extra (x BLOB DEFAULT (zeroblob(1000000000)));",
     "temp_table": "CREATE TEMP TABLE eas_temp (x INTEGER);",
-    "second_transaction": "COMMIT;\nBEGIN TRANSACTION;",
+    "nested_transaction": "BEGIN TRANSACTION;",
     "vacuum_into": "VACUUM INTO '{evil}';",
 }
 
@@ -97,7 +98,6 @@ def test_dump_without_commit_is_refused_and_leaves_no_scratch(settings, tmp_path
 
 def test_killed_restore_leaves_no_scratch_file(settings, tmp_path):
     """Even SIGKILL in the middle of a restore leaves nothing in the temporary folder."""
-    populate(settings)
     lines = "\n".join(f"INSERT INTO \"eas_log_messages\" VALUES(NULL,{i}.0,20,'{'z' * 4000}');"
                       for i in range(40000))
     text, _ = inject(_dump(settings, tmp_path), "sqlite", lines)
