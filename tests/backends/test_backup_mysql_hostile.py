@@ -147,3 +147,21 @@ def test_save_and_restore_need_privileges_on_the_database_only(mysql_settings, m
         with mariadb.admin() as conn, conn.cursor() as cur:
             for host in ("127.0.0.1", "localhost"):
                 cur.execute("DROP USER IF EXISTS %s@%s", (user, host))
+
+
+def test_plain_mariadb_dump_restores(mysql_settings, mariadb, tmp_path, request):
+    """A prototype-style ``mariadb-dump | gzip`` (no header of ours) restores too."""
+    import gzip
+    import subprocess
+
+    populate(mysql_settings)
+    before = checksums(mysql_settings)
+    dump = tmp_path / "plain.sql.gz"
+    done = subprocess.run(
+        ["mariadb-dump", f"--defaults-file={mariadb.write_defaults_file()}",
+         "--single-transaction", mysql_settings.db_name], capture_output=True, check=True)
+    dump.write_bytes(gzip.compress(done.stdout))
+    target = other_database(mysql_settings, tmp_path, request)
+    result = actions.db_restore(target, src=str(dump))
+    assert result["engine"] == "mysql" and result["schema_version"] is None
+    assert checksums(target) == before

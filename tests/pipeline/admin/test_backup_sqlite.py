@@ -134,3 +134,21 @@ def test_database_and_dumps_are_private(tmp_path):
     modes = {str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777) for p in files}
     print(modes)
     assert set(modes.values()) == {"0o600"}
+
+
+def test_plain_iterdump_restores(settings, tmp_path):
+    """A dump without our header (``iterdump()`` of the database, gzipped) restores too."""
+    import gzip
+    import sqlite3
+
+    populate(settings)
+    before = checksums(settings)
+    conn = sqlite3.connect(settings.db_path)
+    text = "\n".join(conn.iterdump()) + "\n"
+    conn.close()
+    dump = tmp_path / "plain.sql.gz"
+    dump.write_bytes(gzip.compress(text.encode()))
+    target = settings.replace(db_path=str(tmp_path / "target.sqlite"))
+    result = actions.db_restore(target, src=str(dump))
+    assert result["engine"] == "sqlite" and result["schema_version"] is None
+    assert checksums(target) == before
