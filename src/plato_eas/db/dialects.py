@@ -9,11 +9,10 @@ scheduler passes, picks the SQL queue's claim strategy, and says which driver er
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -69,7 +68,7 @@ class SqliteDialect:
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                with contextlib.suppress(FileExistsError):  # private: task logs, metadata
+                with suppress(FileExistsError):  # private: it holds task logs and metadata
                     os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
                 target, uri = str(self.path), False
             else:
