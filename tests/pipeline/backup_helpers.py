@@ -210,7 +210,7 @@ def finish_child(proc: subprocess.Popen, timeout: float) -> dict:
     return {**report, "returncode": proc.returncode, "stderr": err}
 
 
-def run_child(settings: Settings, action: str, timeout: float = 120, env: dict | None = None,
+def run_child(settings: Settings, action: str, timeout: float = 300, env: dict | None = None,
               **kwargs) -> dict:
     return finish_child(start_child(settings, action, env=env, **kwargs), timeout)
 

@@ -148,8 +148,8 @@ def test_restore_streams_a_large_dump(db_settings, tmp_path):
     """128 MiB of rows (0.5 MB on disk) restore without the process growing with them."""
     engine = db_settings.db_engine
     populate(db_settings)
-    rows = 16384
-    row = _insert(engine, "eas_log_messages", "NULL,2,20,'" + "y" * 8192 + "'") + "\n"
+    rows = 2048
+    row = _insert(engine, "eas_log_messages", "NULL,2,20,'" + "y" * 65536 + "'") + "\n"
     dump = tmp_path / "large.sql.gz"
     _write_expanding_dump(dump, _saved_text(db_settings, tmp_path), engine, "",
                           row.encode(), rows, "")
