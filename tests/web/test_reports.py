@@ -196,3 +196,17 @@ def test_detection_variables_come_from_every_chain_entry(tmp_path):
     assert found["variables"] == ["size"] and found["variable"] == "size"
     assert [(r["value"], r["attempts"], r["passed"]) for r in found["rows"]] == [
         (1.0, 1, 0), (2.0, 1, 1), (None, 1, 1)]
+
+
+def test_every_new_report_from_the_cli(filled):
+    """`eas report NAME` prints each of them; the task report without a task is one line."""
+    from web_helpers import eas
+
+    for name in ("jobs", "logs", "task_tree", "failures", "timing_summary", "detection",
+                 "timeline", "workers"):
+        done = eas(filled, "report", name, "--job", "demo", check=False) if name in (
+            "logs", "failures", "timing_summary", "detection", "timeline") else eas(
+            filled, "report", name, check=False)
+        assert done.returncode == 0 and done.stdout.strip() and not done.stderr, name
+    done = eas(filled, "report", "task", check=False)
+    assert (done.returncode, done.stderr) == (2, "eas: error: report task needs a task_id\n")

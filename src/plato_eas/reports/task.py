@@ -196,10 +196,12 @@ def _seconds(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def task(db: Database, task_id: int) -> Report:
+def task(db: Database, task_id: int | str | None = None) -> Report:
     """One row: the task with ``inputs``/``outputs`` (each product with its ``versions``),
     ``metadata``, ``attempts`` and ``logs`` (at most MAX_LOG_MESSAGES, oldest first;
     ``logs_truncated`` says when there were more)."""
+    if task_id is None or task_id == "":
+        raise ReportError("report task needs a task_id")
     try:
         task_id = int(task_id)
     except (TypeError, ValueError):
