@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
 from backend_helpers import add_null_tasks, attempt_rows, init, new_host
 
 from plato_eas import actions
-from plato_eas.db import Database
-from plato_eas.errors import QueueError
+from plato_eas.db import Database, Tx
+from plato_eas.errors import DatabaseError, QueueError
 from plato_eas.queues.amqp import AmqpQueue
 from plato_eas.scheduling.scheduler import schedule_pass
+from plato_eas.worker.worker import Worker
 
 pytestmark = pytest.mark.amqp
 
@@ -204,6 +206,100 @@ def test_purge_and_empty_queue_keep_database_and_broker_in_step(settings):
     assert len(again["attempt_ids"]) == 4
     info = actions.report(settings, "queue")
     assert info["changed"] is False
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_a_task_longer_than_twice_the_amqp_heartbeat_is_acked_once_and_run_once(
+        settings, monkeypatch):
+    """The worker answers broker heartbeats with each task heartbeat: the broker keeps the
+    connection, so the ack after the task reaches it and nothing is delivered again."""
+    monkeypatch.setattr(AmqpQueue, "heartbeat", 2)  # the broker drops a silent client in ~4 s
+    fast = settings.replace(max_heartbeat_age=2.0)  # a task heartbeat every 0.5 s
+    add_null_tasks(fast, 1, sleep=6.0)
+    (attempt_id,) = schedule(fast)
+    assert Worker(fast, task_types=["null"]).run(max_attempts=1) == 1
+    # The worker has closed its connection: a message it did not manage to ack is back.
+    db, q = queue_for(fast)
+    try:
+        assert q.depths(["null"])["null"]["messages"] == 0
+    finally:
+        q.close()
+        db.close()
+    assert Worker(fast, task_types=["null"]).run(until_empty=True) == 0
+    rows = attempt_rows(fast)
+    assert [(r["schedulingAttemptId"], r["isFinished"], r["errorFail"]) for r in rows] == [
+        (attempt_id, 1, 0)]
+
+
+class _CommitFails:
+    """A SQLite connection whose next COMMIT fails (a disk error at the worst moment)."""
+
+    def __init__(self, conn):
+        self._conn, self.armed = conn, True
+
+    def execute(self, sql, *args):
+        if sql == "COMMIT" and self.armed:
+            self.armed = False
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_a_purge_whose_commit_fails_leaves_database_and_broker_agreeing(settings):
+    add_null_tasks(settings, 3)
+    ids = schedule(settings)
+    db, q = queue_for(settings)
+    try:
+        db._conn = _CommitFails(db.conn)
+        with pytest.raises(DatabaseError):
+            q.purge(["null"])
+        assert q.depths(["null"]) == {"null": {"messages": 3, "ids": ids}}
+    finally:
+        q.close()
+        db.close()
+    assert [r["isQueued"] for r in attempt_rows(settings)] == [1, 1, 1]
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_a_publish_whose_database_unit_is_retried_sends_each_message_once(
+        settings, monkeypatch):
+    add_null_tasks(settings, 3)
+    execute, conflicts = Tx.execute, []
+
+    def deadlock_once(tx, sql, params=()):
+        if sql.startswith("DELETE FROM eas_queue_outbox") and not conflicts:
+            conflicts.append(sql)
+            raise sqlite3.OperationalError("database is locked")  # retryable: unit re-run
+        return execute(tx, sql, params)
+
+    monkeypatch.setattr(Tx, "execute", deadlock_once)
+    ids = schedule(settings)
+    assert conflicts
+    db, q = queue_for(settings)
+    try:
+        assert q.depths(["null"]) == {"null": {"messages": 3, "ids": ids}}
+    finally:
+        q.close()
+        db.close()
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_a_large_batch_is_published_whole_on_a_connection_of_its_own(settings):
+    count = AmqpQueue.batch_connection_min + 50
+    add_null_tasks(settings, count)
+    ids = schedule(settings)
+    db, q = queue_for(settings)
+    try:
+        assert q.depths(["null"], show_ids=count) == {"null": {"messages": count, "ids": ids}}
+        assert db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM eas_queue_outbox")) == 0
+        got = [q.claim(["null"], 1) for _ in range(count)]
+        assert sorted(got) == ids
+    finally:
+        q.close()
+        db.close()
 
 
 def test_wrong_password_fails_at_once_in_one_line(settings):

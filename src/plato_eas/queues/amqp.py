@@ -2,23 +2,31 @@
 
 One durable queue per task type, named after it; each message is one scheduling-attempt id in
 ASCII decimal, published persistent, confirmed by the broker in batches. The task database
-stays the record of truth:
+stays the record of truth, and the broker is never called inside a database unit (a unit may
+be re-run; the broker cannot take a message back):
 
 * **Outbox.** :meth:`AmqpQueue.stage` writes ``eas_queue_outbox`` rows inside the scheduling
-  transaction; :meth:`AmqpQueue.publish` (after commit) sends them in batches on a
-  transactional channel and deletes the rows only after the broker's ``tx.commit-ok`` — a
-  batched publisher confirm: the broker has taken every (persistent) message of the batch
-  into its durable queue. Per-message confirms cost a round trip and a disk sync each (10,000
-  messages: 22 s against 3 s in batches). A scheduler that dies between commit and publish
-  leaves rows behind that the next ``publish()`` (any scheduler) sends: nothing is lost; a
-  crash after sending but before the delete sends a duplicate, which claim() skips.
+  transaction; :meth:`AmqpQueue.publish` (after commit) reads them, sends them, then deletes
+  them, as three steps. A batch is confirmed as a whole: on a transactional channel
+  (``tx.commit-ok``), or from ``batch_connection_min`` messages on a connection of its own
+  with publisher confirms acknowledged many at a time (``queues/amqp_batch.py``: pika's
+  blocking channel flushes the socket after every message). Either way the broker has taken
+  every (persistent) message into its durable queue before the rows go; per-message confirms
+  would cost a round trip and a disk sync each (10,000 messages: 22 s against 3 s). A
+  scheduler that dies between commit and publish leaves rows behind that the next
+  ``publish()`` (any scheduler) sends: nothing is lost; a crash after sending but before the
+  delete sends a duplicate, which claim() skips.
 * **Claim.** Each queue object consumes with ``basic.qos(prefetch_count=1, global)``: at most
   one unacknowledged message per worker. A delivered id is claimed in the database with
   ``UPDATE … SET isQueued=0, isRunning=1 … WHERE schedulingAttemptId=? AND isQueued=1``; a
   message whose attempt is no longer queued (finished, running elsewhere, purged, a
   duplicate) is acked and skipped. :meth:`done` acks only after the worker recorded the
   attempt finished, so a worker that dies mid-task gets its message redelivered (and the
-  running attempt is recovered by the scheduler's stalled-attempt handling).
+  running attempt is recovered by the scheduler's stalled-attempt handling). While the task
+  runs, :meth:`keepalive` (with each task heartbeat) answers the broker's AMQP heartbeats, so
+  the broker keeps the connection and the ack reaches it.
+* **Purge.** The database first (attempts unqueued, outbox rows dropped), then the broker
+  queues, then anything a scheduling pass queued in between is staged again.
 * **Reconnect.** Every broker operation is retried on connection loss with exponential
   backoff (0.2 s → 5 s), for ``connect_patience`` seconds before the first successful
   connection and ``reconnect_patience`` seconds after one; then a one-line
@@ -39,25 +47,14 @@ import time
 from collections import deque
 from typing import Any, Callable, TypeVar
 
-from ..db import Database, Tx, chunks, marks
-from ..errors import QueueError
+from ..db import Database, Tx
+from ..errors import EasError, QueueError
 from ..model import attempts
+from . import outbox
+from .amqp_batch import publish_batch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-OUTBOX_BATCH = 2000
-
-_DELETE_OUTBOX = "DELETE FROM eas_queue_outbox WHERE {column} IN ({marks})"
-
-_OUTBOX = """
-SELECT o.outboxId, o.schedulingAttemptId, o.queueName, a.isQueued
-FROM eas_queue_outbox o
-LEFT JOIN eas_scheduling_attempt a ON a.schedulingAttemptId = o.schedulingAttemptId
-ORDER BY o.outboxId
-LIMIT {limit}
-"""
-
 
 class _ExpectedNotFound(logging.Filter):
     """pika logs every broker-closed channel as a warning; a passive declare of a queue that
@@ -82,6 +79,11 @@ class AmqpQueue:
     reconnect_patience = 300.0
     #: longest a claim waits for a delivery while the broker still reports ready messages
     claim_wait = 5.0
+    #: AMQP heartbeat timeout (seconds) the client asks for; it takes precedence over the
+    #: broker's proposal
+    heartbeat = 600
+    #: batches of at least this many messages are published on a connection of their own
+    batch_connection_min = 200
 
     def __init__(self, db: Database, connect_patience: float | None = None,
                  reconnect_patience: float | None = None):
@@ -108,6 +110,7 @@ class AmqpQueue:
         self._consuming: tuple[str, ...] = ()
         self._buffer: deque[tuple[int, bytes]] = deque()
         self._held: dict[int, tuple[int, int]] = {}  # attempt id -> (generation, tag)
+        self._lease = outbox.Lease()
         import pika.exceptions as px
 
         self._fatal = (px.ProbableAuthenticationError, px.AuthenticationError,
@@ -142,7 +145,7 @@ class AmqpQueue:
         return pika.ConnectionParameters(
             host=s.mq_host, port=int(s.mq_port), virtual_host=s.mq_vhost,
             credentials=pika.PlainCredentials(s.mq_user, s.mq_password, erase_on_connect=False),
-            ssl_options=options, heartbeat=600, blocked_connection_timeout=120,
+            ssl_options=options, heartbeat=self.heartbeat, blocked_connection_timeout=120,
             connection_attempts=1, socket_timeout=5, stack_timeout=15,
             client_properties={"connection_name": f"plato-eas pid {os.getpid()}"},
         )
@@ -257,48 +260,78 @@ class AmqpQueue:
         return self._broker(lambda: self._ensure_declared(list(names)))
 
     def stage(self, tx: Tx, attempts: dict[str, list[int]]) -> None:
-        rows = [(int(aid), name) for name, ids in attempts.items() for aid in ids]
-        if rows:
-            tx.executemany(
-                "INSERT INTO eas_queue_outbox (schedulingAttemptId, queueName) VALUES (?, ?)",
-                rows)
+        outbox.stage(tx, attempts)
 
     def publish(self) -> int:
-        """Send every outbox row (ours or a crashed scheduler's) and delete it once confirmed.
+        """Send every outbox row (ours or a crashed scheduler's), then delete the rows sent.
         Rows whose attempt is no longer queued (purged, deleted) are dropped unsent.
 
-        Each batch is read, sent and deleted under the scheduler lock, so two schedulers
-        publishing at once never both send the same rows; a batch whose deletion fails after
-        the broker confirmed it is sent again later (at-least-once: a second message for an
-        attempt that is no longer queued is acked and skipped by the claimer)."""
-        query = _OUTBOX.format(limit=OUTBOX_BATCH)
-
-        def batch(tx: Tx) -> tuple[int, int]:
-            tx.dialect.lock_scheduler(tx)
-            rows = tx.tuples(query)
-            todo = [(int(aid), str(name)) for _, aid, name, queued in rows if queued]
-            if todo:
-                self._broker(lambda: self._send(todo))
-            done = [int(r[0]) for r in rows]
-            for chunk in chunks(done):
-                tx.execute(_DELETE_OUTBOX.format(column="outboxId", marks=marks(chunk)), chunk)
-            return len(rows), len(todo)
-
+        Read (under the scheduler lock and the outbox lease), send, then delete (giving the
+        lease back), as separate steps: no database unit waits on the broker, a unit re-run
+        after a deadlock sends nothing again, and two publishers never send the same rows.
+        A batch whose delete fails after the broker confirmed it is sent again later (at
+        least once: the claimer acks and skips a message whose attempt is not queued)."""
+        if not self.db.read(outbox.pending):
+            return 0
         sent = 0
         while True:
-            read, count = self.db.run(batch)
-            sent += count
-            if read < OUTBOX_BATCH:
+            rows = self._leased(outbox.batch)
+            sent += self._send_then_delete(rows)
+            if len(rows) < outbox.BATCH:
                 return sent
+
+    def _send_then_delete(self, rows: list[tuple]) -> int:
+        """Send the outbox rows whose attempt is still queued, then delete them all and give
+        the lease back; returns how many were sent."""
+        todo = [(int(aid), str(name)) for _, aid, name, queued in rows if queued]
+        try:
+            if todo:
+                self._broker(lambda: self._send(todo))
+        except BaseException:
+            self._release_lease()
+            raise
+        done = [int(r[0]) for r in rows]
+
+        def record(tx: Tx) -> None:
+            outbox.delete(tx, done)
+            self._lease.release(tx)
+
+        self.db.run(record)
+        return len(todo)
+
+    def _leased(self, unit: Callable[[Tx], T]) -> T:
+        """``unit(tx)`` under the scheduler lock once the outbox lease is ours (waiting while
+        another publisher holds a live one)."""
+        def attempt(tx: Tx) -> tuple[bool, T | None]:
+            tx.dialect.lock_scheduler(tx)
+            if not self._lease.take(tx):
+                return False, None
+            return True, unit(tx)
+
+        while True:
+            taken, result = self.db.run(attempt)
+            if taken:
+                return result  # type: ignore[return-value]
+            time.sleep(0.05)
+
+    def _release_lease(self) -> None:
+        """Give the lease back after a failure; if even that fails, it expires on its own."""
+        try:
+            self.db.run(self._lease.release)
+        except EasError as exc:
+            log.warning("could not release the outbox lease (%s); it expires by itself", exc)
 
     def _send(self, messages: list[tuple[int, str]]) -> None:
         # Every target queue exists (declared just now), so the default exchange routes
-        # each message; tx_commit returns once the broker holds the whole batch.
+        # each message; both ways return once the broker holds the whole batch.
         self._ensure_declared(sorted({name for _, name in messages}))
         props = self.pika.BasicProperties(delivery_mode=2, content_type="text/plain")
-        for attempt_id, name in messages:
-            self._pub.basic_publish(exchange="", routing_key=name,
-                                    body=str(attempt_id).encode("ascii"), properties=props)
+        bodies = [(name, str(attempt_id).encode("ascii")) for attempt_id, name in messages]
+        if len(bodies) >= self.batch_connection_min:
+            publish_batch(self.pika, self._parameters(), bodies, props)
+            return
+        for name, body in bodies:
+            self._pub.basic_publish(exchange="", routing_key=name, body=body, properties=props)
         self._pub.tx_commit()
 
     def _on_message(self, _ch: Any, method: Any, _props: Any, body: bytes) -> None:
@@ -426,8 +459,9 @@ class AmqpQueue:
             self._settle(*held, ack=not requeued)
 
     def keepalive(self) -> None:
-        """Let pika answer broker heartbeats while a long task runs (call now and then from
-        the thread that owns this queue)."""
+        """Let pika answer broker heartbeats while a long task runs: the worker calls it with
+        each task heartbeat, so the broker keeps the connection and the ack after the task
+        reaches it."""
         if self._conn is not None and self._conn.is_open:
             try:
                 self._conn.process_data_events(time_limit=0)
@@ -447,23 +481,25 @@ class AmqpQueue:
         }
 
     def purge(self, names: list[str]) -> dict[str, list[int]]:
-        """Mark the queued attempts of these types not queued, drop their outbox rows and
-        purge the broker queues, all under the scheduler lock, so that no attempt the
-        database calls queued is left without a message."""
+        """Mark the queued attempts of these types not queued and drop their outbox rows
+        (holding the outbox lease, so nobody publishes meanwhile), then purge the broker
+        queues. A failed commit purges nothing; a failed purge leaves only messages that
+        claims skip."""
         names = list(names)
 
-        def unit(tx: Tx) -> dict[str, list[int]]:
-            tx.dialect.lock_scheduler(tx)
+        def unqueue(tx: Tx) -> dict[str, list[int]]:
             waiting = attempts.queued_by_type(tx, names)
             attempts.unqueue(tx, [i for group in waiting.values() for i in group])
-            for chunk in chunks(names):
-                tx.execute(_DELETE_OUTBOX.format(column="queueName", marks=marks(chunk)),
-                           chunk)
-            self._broker(lambda: [self._ch.queue_purge(queue=name) for name in names
-                                  if self._count(name) is not None])
+            outbox.drop_queues(tx, names)
             return waiting
 
-        return self.db.run(unit)
+        waiting = self._leased(unqueue)
+        try:
+            self._broker(lambda: [self._ch.queue_purge(queue=name) for name in names
+                                  if self._count(name) is not None])
+        finally:
+            self._release_lease()
+        return waiting
 
     def close(self) -> None:
         """Close the broker connection (unacknowledged deliveries return to their queues);

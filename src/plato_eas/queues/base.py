@@ -41,6 +41,10 @@ class JobQueue(Protocol):
     def release(self, attempt_id: int) -> None:
         """Give a claimed attempt back without finishing it (worker shutting down)."""
 
+    def keepalive(self) -> None:
+        """While a claimed attempt runs: keep the queue's connection alive (AMQP: answer the
+        broker's heartbeats). The worker calls it with each task heartbeat."""
+
     def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
         """{name: {"messages": n, "ids": [...] (only when n <= show_ids)}} without consuming."""
 

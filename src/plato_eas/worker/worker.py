@@ -81,7 +81,10 @@ class Worker:
         return self.attempts_run
 
     def heartbeat(self, attempt_id: int) -> None:
+        """The attempt is alive (database) and so is our claim on it (the queue's connection:
+        a broker that drops it would deliver the attempt again)."""
         self.db.run(lambda tx: attempts.heartbeat(tx, attempt_id, time.time()))
+        self.queue.keepalive()
 
     def execute(self, attempt_id: int) -> bool:
         ctx = self.db.read(lambda tx: load_context(tx, attempt_id))
