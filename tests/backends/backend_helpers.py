@@ -20,8 +20,6 @@ def init(settings: Settings) -> None:
 def add_null_tasks(settings: Settings, count: int, job_name: str = "bulk",
                    sleep: float | None = None) -> list[int]:
     """``count`` ready ``null`` tasks (no inputs), written in bulk; returns their ids."""
-    import json
-
     from plato_eas.model.metadata import write_items
 
     description = {"task": "null", **({"sleep": sleep} if sleep else {})}
@@ -38,7 +36,7 @@ def add_null_tasks(settings: Settings, count: int, job_name: str = "bulk",
             "SELECT taskId FROM eas_task WHERE taskId > ? AND jobName = ? ORDER BY taskId",
             (before, job_name))]
         if sleep:
-            write_items(tx, "taskId", [(i, {"task_description": json.dumps(description)})
+            write_items(tx, "taskId", [(i, {"task_description": description})
                                        for i in ids])
         return ids
 
