@@ -82,37 +82,16 @@ overwritten:
   sample: [eas_task]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
+
+ARGUMENT_SPEC = dict(
+    src=dict(type="path", required=True),
+    force=dict(type="bool", default=False),
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(
-            src=dict(type="path", required=True),
-            force=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.db_restore(
-            eas_settings(module.params),
-            src=module.params["src"],
-            force=module.params["force"],
-            check_mode=module.check_mode,
-        )
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute("db_restore", options=("src", "force"))
 
 
 if __name__ == "__main__":

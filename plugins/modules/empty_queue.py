@@ -60,33 +60,13 @@ per_queue:
   sample: {"null": [15, 16]}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
-)
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
+
+ARGUMENT_SPEC = dict(queues=dict(type="list", elements="str"))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(queues=dict(type="list", elements="str")),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.empty_queue(
-            eas_settings(module.params),
-            queues=module.params["queues"],
-            check_mode=module.check_mode,
-        )
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute("empty_queue", options=("queues",))
 
 
 if __name__ == "__main__":

@@ -23,16 +23,7 @@ options:
     type: str
 extends_documentation_fragment:
   - plato.eas.connection
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to show a diff of.
-  idempotent:
-    support: full
-    description: Never changes anything.
+  - plato.eas.attributes.info_module
 seealso:
   - module: plato.eas.reschedule
 """
@@ -69,37 +60,17 @@ table:
   sample: "2026-11-24 12:00:01  demo  error  task 5  ERROR\nTraceback (most recent call last): ..."
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
+
+ARGUMENT_SPEC = dict(
+    job_name=dict(type="str"),
+    task_type=dict(type="str"),
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(
-            job_name=dict(type="str"),
-            task_type=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.report(
-            eas_settings(module.params),
-            "errors",
-            job_name=module.params["job_name"],
-            task_type=module.params["task_type"],
-        )
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute("report", "errors", options=("job_name", "task_type"),
+                                     check_mode=False)
 
 
 if __name__ == "__main__":

@@ -30,16 +30,7 @@ options:
     default: false
 extends_documentation_fragment:
   - plato.eas.connection
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to show a diff of.
-  idempotent:
-    support: full
-    description: Never changes anything.
+  - plato.eas.attributes.info_module
 seealso:
   - module: plato.eas.progress_info
 """
@@ -89,39 +80,18 @@ table:
      | demo/null                  2   0       0        0        1     0
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
+
+ARGUMENT_SPEC = dict(
+    job_name=dict(type="str"),
+    max_depth=dict(type="int"),
+    running_only=dict(type="bool", default=False),
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(
-            job_name=dict(type="str"),
-            max_depth=dict(type="int"),
-            running_only=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.report(
-            eas_settings(module.params),
-            "job_tree",
-            job_name=module.params["job_name"],
-            max_depth=module.params["max_depth"],
-            running_only=module.params["running_only"],
-        )
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute(
+        "report", "job_tree", options=("job_name", "max_depth", "running_only"), check_mode=False)
 
 
 if __name__ == "__main__":

@@ -121,57 +121,17 @@ table:
     null   0 (0%)   0 (0%)  0 (0%)   0 (0%)   4 (100%)   0 (0%)  4
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
-)
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
 
-UNFINISHED = ("waiting", "queued", "stalled", "running")
+ARGUMENT_SPEC = dict(
+    workers=dict(type="int", default=2),
+    job_name=dict(type="str"),
+    timeout=dict(type="float", default=3600),
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(
-            workers=dict(type="int", default=2),
-            job_name=dict(type="str"),
-            timeout=dict(type="float", default=3600),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    params = module.params
-    if params["workers"] < 1:
-        module.fail_json(msg=f"workers must be at least 1, not {params['workers']}")
-    try:
-        settings = eas_settings(params)
-        if module.check_mode:
-            result = actions.report(settings, "progress", job_name=params["job_name"])
-        else:
-            result = actions.local_run(settings, workers=params["workers"],
-                                       job_name=params["job_name"], timeout=params["timeout"])
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-
-    if module.check_mode:
-        left = sum(result["total"].get(state, 0) for state in UNFINISHED)
-        result["changed"] = left > 0
-        result["msg"] = f"would run {params['workers']} worker(s) for {left} unfinished task(s)"
-        module.exit_json(**result)
-
-    # plato_eas counts failed tasks under `failed`, which Ansible reads as the task's status.
-    result["failed_tasks"] = result.pop("failed", 0)
-    if result["failed_tasks"]:
-        module.fail_json(
-            msg=f"{result['failed_tasks']} task(s) failed; see plato.eas.errors_info", **result)
-    if result.get("timed_out"):
-        module.fail_json(msg=f"timed out after {params['timeout']:g} s with work left", **result)
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute("local_run", options=("workers", "job_name", "timeout"))
 
 
 if __name__ == "__main__":

@@ -22,16 +22,7 @@ options:
     type: str
 extends_documentation_fragment:
   - plato.eas.connection
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to show a diff of.
-  idempotent:
-    support: full
-    description: Never changes anything.
+  - plato.eas.attributes.info_module
 seealso:
   - module: plato.eas.job_tree_info
 """
@@ -74,30 +65,14 @@ table:
     null   0 (0%)   1 (25%)  0 (0%)   1 (25%)  2 (50%)  0 (0%)  4
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
-)
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
+
+ARGUMENT_SPEC = dict(job_name=dict(type="str"))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(job_name=dict(type="str")),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.report(
-            eas_settings(module.params), "progress", job_name=module.params["job_name"])
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute("report", "progress", options=("job_name",),
+                                     check_mode=False)
 
 
 if __name__ == "__main__":

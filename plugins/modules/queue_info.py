@@ -25,16 +25,7 @@ options:
     default: 20
 extends_documentation_fragment:
   - plato.eas.connection
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to show a diff of.
-  idempotent:
-    support: full
-    description: Never changes anything.
+  - plato.eas.attributes.info_module
 seealso:
   - module: plato.eas.empty_queue
 """
@@ -75,37 +66,17 @@ table:
     null                2         14, 15
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
+
+ARGUMENT_SPEC = dict(
+    queues=dict(type="list", elements="str"),
+    show_ids=dict(type="int", default=20),
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(
-            queues=dict(type="list", elements="str"),
-            show_ids=dict(type="int", default=20),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.report(
-            eas_settings(module.params),
-            "queue",
-            queues=module.params["queues"],
-            show_ids=module.params["show_ids"],
-        )
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute("report", "queue", options=("queues", "show_ids"),
+                                     check_mode=False)
 
 
 if __name__ == "__main__":

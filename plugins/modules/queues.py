@@ -71,37 +71,14 @@ declared:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
-)
+from ansible_collections.plato.eas.plugins.module_utils.diffs import queues_diff
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
 
-
-def diff_of(result):
-    before = result.get("previous_implementation")
-    lines = []
-    if before != result["implementation"]:
-        lines.append(f"implementation: {before} -> {result['implementation']}")
-    lines += [f"+ queue {name}" for name in result.get("declared") or []]
-    return {"prepared": "\n".join(lines)}
+ARGUMENT_SPEC = dict()
 
 
 def main():
-    module = AnsibleModule(argument_spec=eas_argument_spec(), supports_check_mode=True)
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.init_queues(eas_settings(module.params), check_mode=module.check_mode)
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    if module._diff and result["changed"]:
-        result["diff"] = diff_of(result)
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute("init_queues", diff=queues_diff)
 
 
 if __name__ == "__main__":

@@ -56,33 +56,13 @@ task_ids:
   sample: [7, 9]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
-)
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
+
+ARGUMENT_SPEC = dict(job_name=dict(type="str"))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(job_name=dict(type="str")),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.reschedule(
-            eas_settings(module.params),
-            job_name=module.params["job_name"],
-            check_mode=module.check_mode,
-        )
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute("reschedule", options=("job_name",))
 
 
 if __name__ == "__main__":

@@ -99,45 +99,16 @@ containers:
   sample: [eas-base]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
+from ansible_collections.plato.eas.plugins.module_utils.diffs import schema_diff
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
+
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", default="present", choices=["present", "absent"]),
 )
 
 
-def diff_of(result):
-    lines = [f"+ table {name}" for name in result.get("created_tables") or []]
-    lines += [f"- table {name}" for name in result.get("dropped_tables") or []]
-    lines += [f"+ task type {name}" for name in result.get("task_types") or []]
-    lines += [f"~ worker container {name}" for name in result.get("containers") or []]
-    return {"prepared": "\n".join(lines)}
-
-
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.init_schema(
-            eas_settings(module.params),
-            state=module.params["state"],
-            check_mode=module.check_mode,
-        )
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    if module._diff and result["changed"]:
-        result["diff"] = diff_of(result)
-    module.exit_json(**result)
+    EasModule(ARGUMENT_SPEC).execute("init_schema", options=("state",), diff=schema_diff)
 
 
 if __name__ == "__main__":

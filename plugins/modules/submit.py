@@ -93,45 +93,19 @@ problems:
   sample: [{"path": "$.task_list[1].task", "message": "unknown task type 'nul'"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
+
+ARGUMENT_SPEC = dict(
+    src=dict(type="path"),
+    chain=dict(type="dict"),
+    validate_only=dict(type="bool", default=False),
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(
-            src=dict(type="path"),
-            chain=dict(type="dict"),
-            validate_only=dict(type="bool", default=False),
-        ),
-        mutually_exclusive=[("src", "chain")],
-        required_one_of=[("src", "chain")],
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    try:
-        result = actions.submit(
-            eas_settings(module.params),
-            chain=module.params["chain"],
-            src=module.params["src"],
-            validate_only=module.params["validate_only"],
-            check_mode=module.check_mode,
-        )
-    except EasError as exc:
-        problems = [dict(path=path, message=message)
-                    for path, message in getattr(exc, "problems", None) or []]
-        module.fail_json(msg=str(exc), problems=problems)
-    if module.check_mode and not module.params["validate_only"]:
-        result["changed"] = True
-    module.exit_json(**result)
+    EasModule(
+        ARGUMENT_SPEC, mutually_exclusive=[("src", "chain")], required_one_of=[("src", "chain")],
+    ).execute("submit", options=("chain", "src", "validate_only"))
 
 
 if __name__ == "__main__":

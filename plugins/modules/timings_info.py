@@ -16,32 +16,9 @@ description:
     C(diagnostics/timings_to_csv.py).
 author:
   - PLATO WP36 EAS team (@plato-wp36)
-options:
-  job_name:
-    description:
-      - Only the attempts of this job.
-    type: str
-  task_type:
-    description:
-      - Only the attempts of tasks of this type.
-    type: str
-  dest:
-    description:
-      - Write the CSV form to this file. The file is only rewritten (and the task reported
-        changed) when its content would change.
-    type: path
 extends_documentation_fragment:
   - plato.eas.connection
-attributes:
-  check_mode:
-    support: full
-    description: Reports whether O(dest) would change and writes nothing.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to show a diff of.
-  idempotent:
-    support: full
-    description: Without O(dest) never changes anything; with it, a second run reports no change.
+  - plato.eas.report
 seealso:
   - module: plato.eas.pass_fail_info
 """
@@ -85,36 +62,14 @@ dest:
   sample: /srv/eas/reports/timings_bls.csv
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    actions,
-    eas_argument_spec,
-    eas_settings,
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import (
+    CSV_REPORT_SPEC,
+    EasModule,
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(
-            job_name=dict(type="str"),
-            task_type=dict(type="str"),
-            dest=dict(type="path"),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    filters = dict(job_name=module.params["job_name"], task_type=module.params["task_type"])
-    try:
-        result = actions.report(eas_settings(module.params), "timings",
-                                dest=module.params["dest"], check_mode=module.check_mode,
-                                **filters)
-    except EasError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    EasModule(CSV_REPORT_SPEC).execute("report", "timings", options=tuple(CSV_REPORT_SPEC))
 
 
 if __name__ == "__main__":

@@ -69,16 +69,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - plato.eas.connection
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: An info module changes nothing, so there is nothing to diff.
-  idempotent:
-    support: full
-    description: Never changes anything; the plan is deterministic for the same inputs.
+  - plato.eas.attributes.info_module
 requirements:
   - plato_eas (this repository's Python package) on the host the module runs on
 seealso:
@@ -145,53 +136,24 @@ scaling:
     queue_depths: {"null": 25, transit_search_bls: 40}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.plato.eas.plugins.module_utils.common import (
-    HAS_PLATO_EAS,
-    PLATO_EAS_IMPORT_ERROR,
-    EasError,
-    eas_argument_spec,
-    eas_settings,
-)
+from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
 
-try:
-    from plato_eas.kube import worker_plan
-except ImportError:
-    worker_plan = None
+ARGUMENT_SPEC = dict(
+    containers=dict(type="list", elements="str"),
+    node_capacity=dict(type="dict"),
+    nodes=dict(type="list", elements="dict", default=[]),
+    system_fraction=dict(type="float", default=0.25),
+    replicas=dict(type="dict", default={}),
+    images=dict(type="dict", default={}),
+    scaling=dict(type="dict"),
+    queue_depths=dict(type="dict"),
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=eas_argument_spec(
-            containers=dict(type="list", elements="str"),
-            node_capacity=dict(type="dict"),
-            nodes=dict(type="list", elements="dict", default=[]),
-            system_fraction=dict(type="float", default=0.25),
-            replicas=dict(type="dict", default={}),
-            images=dict(type="dict", default={}),
-            scaling=dict(type="dict"),
-            queue_depths=dict(type="dict"),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_PLATO_EAS or worker_plan is None:
-        module.fail_json(msg=missing_required_lib("plato_eas"), exception=PLATO_EAS_IMPORT_ERROR)
-    params = module.params
-    try:
-        result = worker_plan(
-            eas_settings(params),
-            containers=params["containers"],
-            node=params["node_capacity"],
-            nodes=params["nodes"],
-            fraction=params["system_fraction"],
-            replicas=params["replicas"],
-            images=params["images"],
-            scaling=params["scaling"],
-            queue_depths=params["queue_depths"],
-        )
-    except (EasError, TypeError, ValueError) as exc:
-        module.fail_json(msg=str(exc).splitlines()[0])
-    module.exit_json(changed=False, **result)
+    EasModule(ARGUMENT_SPEC).execute("worker_plan", options=(
+        "containers", "node_capacity", "nodes", "system_fraction", "replicas", "images",
+        "scaling", "queue_depths"), check_mode=False)
 
 
 if __name__ == "__main__":

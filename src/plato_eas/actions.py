@@ -1,10 +1,12 @@
-"""The operator's actions (SPEC §8): one function per action, shared by the ``eas`` CLI and the
-``plato.eas`` Ansible modules.
+"""The operator's actions (SPEC §8): one function per action, the one way in for the ``eas`` CLI,
+the daemons and the ``plato.eas`` Ansible modules.
 
 Each takes a :class:`~plato_eas.settings.Settings` plus the action's own parameters and
 returns a plain dict (JSON-serialisable, no secrets) that always has ``changed``. With
 ``check_mode=True`` an action computes and returns what it would do and changes nothing.
-Failures raise :class:`~plato_eas.errors.EasError` subclasses with one-line messages.
+Failures raise :class:`~plato_eas.errors.EasError` subclasses with one-line messages; an
+action that ran but did not succeed (``local_run`` with failed tasks) says why in
+``failure``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .db import Database
+from .errors import ConfigError
+from .kube.resources import DEFAULT_FRACTION
 from .settings import Settings
 
 
@@ -54,12 +58,16 @@ def db_restore(settings: Settings, src: str, force: bool = False,
 def submit(settings: Settings, chain: dict | None = None, src: str | None = None,
            validate_only: bool = False, check_mode: bool = False) -> dict:
     """Validate and register a chain (inline ``chain`` or JSON file ``src``).
-    Returns changed, task_id (None when not written), job_name, task_count (top level)."""
+    Returns changed, task_id (None when not written), job_name, task_count (top level);
+    ``check_mode`` validates only and says a real run would register it."""
     from .chains.submit import submit_chain
 
     with Database(settings) as db:
-        return submit_chain(db, chain=chain, src=src,
-                            validate_only=validate_only or check_mode)
+        result = submit_chain(db, chain=chain, src=src,
+                              validate_only=validate_only or check_mode)
+    if check_mode and not validate_only:
+        result["changed"] = True
+    return result
 
 
 def schedule(settings: Settings, check_mode: bool = False) -> dict:
@@ -106,13 +114,62 @@ def report(settings: Settings, name: str, dest: str | None = None, check_mode: b
 
 
 def local_run(settings: Settings, workers: int = 2, job_name: str | None = None,
-              timeout: float | None = None) -> dict:
+              timeout: float | None = None, check_mode: bool = False) -> dict:
     """Embedded mode (§10): scheduler + N local worker processes until the job (or all work)
     is finished or blocked, or ``timeout`` passes. Returns changed, finished, timed_out,
-    failed (count), blocked (task list), progress rows, table."""
-    from .scheduling.local_run import run_local
+    failed (count), blocked (task list), progress rows, table, and ``failure`` (why the run
+    did not succeed, or None). ``check_mode``: the current progress and whether work is
+    left, running nothing."""
+    from .scheduling.local_run import preview, run_local
 
+    if workers < 1:
+        raise ConfigError(f"workers must be at least 1, not {workers}")
+    if check_mode:
+        return preview(settings, workers=workers, job_name=job_name)
     return run_local(settings, workers=workers, job_name=job_name, timeout=timeout)
+
+
+def scheduler(settings: Settings, interval: float = 2.0) -> dict:
+    """The scheduler daemon: a scheduling pass every ``interval`` seconds until SIGTERM."""
+    from .scheduling.scheduler import serve
+
+    serve(settings, interval=interval)
+    return {"changed": True}
+
+
+def worker(settings: Settings, container: str | None = None,
+           task_types: list[str] | None = None, until_empty: bool = False) -> dict:
+    """A worker for the task types of ``container`` (or ``task_types``): in service mode
+    until SIGTERM, or until its queues are empty. Returns changed, attempts_run."""
+    from .worker.worker import serve
+
+    count = serve(settings, container=container, until_empty=until_empty, task_types=task_types)
+    return {"changed": count > 0, "attempts_run": count}
+
+
+def worker_plan(settings: Settings, containers: list[str] | None = None,
+                node_capacity: dict | None = None, nodes: list[dict] | None = None,
+                system_fraction: float = DEFAULT_FRACTION, replicas: dict | None = None,
+                images: dict | None = None, scaling: dict | None = None,
+                queue_depths: dict | None = None) -> dict:
+    """The worker Deployments (image, command, resources capped to ``system_fraction`` of a
+    node, replicas) for the registry's containers; with ``scaling``, replicas from
+    ``queue_depths`` or else the live queue depths. Changes nothing."""
+    from .admin.queues import queue_depths as live_depths
+    from .kube import worker_plan as plan
+    from .tasks.registry import load_registry
+
+    registry = load_registry(settings)
+    if scaling is not None and queue_depths is None:
+        with Database(settings) as db:
+            queue_depths = live_depths(db)
+    try:
+        result = plan(registry, containers=containers, node=node_capacity, nodes=nodes or (),
+                      fraction=system_fraction, replicas=replicas, images=images,
+                      scaling=scaling, queue_depths=queue_depths)
+    except (TypeError, ValueError) as exc:  # a count or quantity that is not a number
+        raise ConfigError(f"worker plan options are malformed: {exc}") from None
+    return {"changed": False, **result}
 
 
 def web(settings: Settings, host: str = "127.0.0.1", port: int = 8050,

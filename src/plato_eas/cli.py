@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
 from typing import Any
 
@@ -97,20 +96,12 @@ def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
     if cmd == "empty-queue":
         return actions.empty_queue(settings, queues=args.queues or None), 0
     if cmd == "scheduler":
-        from .db import Database
-        from .scheduling.scheduler import run_forever
-
-        stopping: list[int] = []
-        signal.signal(signal.SIGTERM, lambda signum, _: stopping.append(signum))
-        with Database(settings) as db:
-            run_forever(db, interval=args.interval, stop=lambda: bool(stopping))
+        actions.scheduler(settings, interval=args.interval)
         return {}, 0
     if cmd == "worker":
-        from .worker.worker import serve
-
-        count = serve(settings, container=args.container, until_empty=args.until_empty,
-                      task_types=args.task_types)
-        return {"attempts_run": count}, 0
+        ran = actions.worker(settings, container=args.container, task_types=args.task_types,
+                             until_empty=args.until_empty)
+        return {"attempts_run": ran["attempts_run"]}, 0
     if cmd == "run":
         result = actions.local_run(settings, workers=args.workers, job_name=args.job_name,
                                    timeout=args.timeout)

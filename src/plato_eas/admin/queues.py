@@ -79,3 +79,13 @@ def empty_queues(db: Database, names: list[str] | None = None, check_mode: bool 
     per_queue = {n: ids for n, ids in per_queue.items() if ids}
     ids = sorted(i for group in per_queue.values() for i in group)
     return {"changed": bool(ids), "attempt_ids": ids, "per_queue": per_queue}
+
+
+def queue_depths(db: Database) -> dict[str, int]:
+    """Waiting messages per queue (every task type), read without consuming anything."""
+    names = db.read(task_type_names)
+    queue = open_queue(db)
+    try:
+        return {name: depth["messages"] for name, depth in queue.depths(names, 0).items()}
+    finally:
+        queue.close()

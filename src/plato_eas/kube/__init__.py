@@ -5,13 +5,15 @@
   fraction of a node (the prototype's ``--limit-to-system-fraction``);
 * :mod:`.scaling` plans worker replicas from queue depths within a resource budget.
 
-The ``plato.eas`` roles call these through the ``worker_plan_info`` module.
+Pure functions of the registry, queue depths and node capacity: ``actions.worker_plan`` reads
+those and calls :func:`worker_plan`; the ``plato.eas`` roles reach it through the
+``worker_plan_info`` module.
 """
 
 from .plan import worker_plan
 from .quantity import format_cpu, format_memory, parse_quantity
 from .resources import NodeCapacity, WorkerResources, node_capacity, worker_resources
-from .scaling import ScalingPolicy, plan_replicas, queue_depths
+from .scaling import ScalingPolicy, plan_replicas
 
 __all__ = [
     "NodeCapacity",
@@ -22,7 +24,6 @@ __all__ = [
     "node_capacity",
     "parse_quantity",
     "plan_replicas",
-    "queue_depths",
     "worker_plan",
     "worker_resources",
 ]

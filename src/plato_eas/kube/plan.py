@@ -1,4 +1,6 @@
-"""One entry point for the ``worker_plan_info`` module: what each worker Deployment should be."""
+"""What each worker Deployment should be: a pure function of the registry, the queue depths and
+the node capacity (``actions.worker_plan`` feeds it; the ``worker_plan_info`` module calls
+that)."""
 
 from __future__ import annotations
 
@@ -6,11 +8,9 @@ import re
 from typing import Any, Iterable, Mapping
 
 from ..errors import ConfigError
-from ..settings import Settings
-from ..tasks.registry import load_registry
+from ..tasks.registry import Registry
 from .resources import DEFAULT_FRACTION, node_capacity, worker_resources
 from .scaling import ScalingPolicy, plan_replicas
-from .scaling import queue_depths as depths_from_rows
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DEPLOYMENT_PREFIX = "eas-worker-"
@@ -24,14 +24,8 @@ def deployment_name(container: str) -> str:
     return name
 
 
-def _live_depths(settings: Settings) -> dict[str, int]:
-    from ..actions import report
-
-    return depths_from_rows(report(settings, "queue").get("rows", []))
-
-
 def worker_plan(
-    settings: Settings,
+    registry: Registry,
     containers: Iterable[str] | None = None,
     node: Mapping[str, Any] | None = None,
     nodes: Iterable[Mapping[str, Any]] = (),
@@ -44,10 +38,9 @@ def worker_plan(
     """The worker Deployments to run, one per registry container (or the named ones).
 
     ``replicas`` fixes the count per container (default 1). With ``scaling`` (the fields of
-    :class:`ScalingPolicy`) the count comes from queue depths instead: ``queue_depths`` when
-    given, otherwise read from the live queues through ``settings``.
+    :class:`ScalingPolicy`) the count comes from ``queue_depths`` ({queue: waiting messages})
+    instead.
     """
-    registry = load_registry(settings)
     known = [c.name for c in registry.containers]
     chosen = list(known if containers is None else containers)
     for name in chosen:
@@ -71,7 +64,7 @@ def worker_plan(
             policy = ScalingPolicy(**dict(scaling))
         except TypeError as exc:
             raise ConfigError(f"scaling options are malformed: {exc}") from None
-        depths = dict(queue_depths) if queue_depths is not None else _live_depths(settings)
+        depths = dict(queue_depths or {})
         result["scaling"] = dict(plan_replicas(registry, depths, resources, policy),
                                  queue_depths=depths)
         counts = result["scaling"]["replicas"]

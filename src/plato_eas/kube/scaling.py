@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from ..errors import ConfigError
 from ..tasks.registry import Registry
@@ -45,18 +45,6 @@ class ScalingPolicy:
             raise ConfigError(f"replica bounds for {name} must satisfy 0 <= min <= max, "
                               f"not min={low} max={high}")
         return low, high
-
-
-def queue_depths(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Queue name -> waiting messages, from the rows of ``actions.report(settings, 'queue')``."""
-    depths: dict[str, int] = {}
-    for row in rows:
-        name = row.get("queue", row.get("task_type"))
-        count = row.get("messages", row.get("waiting", row.get("count", 0)))
-        if name is None:
-            raise ConfigError(f"queue report row without a queue name: {dict(row)!r}")
-        depths[str(name)] = depths.get(str(name), 0) + int(count or 0)
-    return depths
 
 
 def _demand(registry: Registry, depths: Mapping[str, int], shared: str) -> dict[str, int]:

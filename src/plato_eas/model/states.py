@@ -23,6 +23,7 @@ WAITING, QUEUED, RUNNING, STALLED, DONE, FAILED = (
 STATES = (WAITING, QUEUED, STALLED, RUNNING, DONE, FAILED)
 LIVE_STATES = (QUEUED, RUNNING)
 IN_FLIGHT_STATES = (QUEUED, RUNNING, STALLED)
+UNFINISHED_STATES = (WAITING, *IN_FLIGHT_STATES)  # work a run would still do
 # A job is *running* while a task is in flight or a waiting task may still become ready,
 # *blocked* when nothing is in flight and every waiting task is blocked, else *finished*.
 JOB_RUNNING, JOB_BLOCKED, JOB_FINISHED = "running", "blocked", "finished"

@@ -10,7 +10,7 @@ import time
 from ..admin.queues import check_implementation
 from ..db import Database
 from ..model.schema import check_version
-from ..model.states import blocked_tasks, job_summary, live_attempts
+from ..model.states import UNFINISHED_STATES, blocked_tasks, job_summary, live_attempts
 from ..queues.base import open_queue
 from ..reports import run_report
 from ..settings import Settings
@@ -28,6 +28,16 @@ def _worker_process(settings: Settings) -> None:
 def _settled(db: Database, job_name: str | None) -> bool:
     """Nothing is queued, running or stalled for the job."""
     return db.read(lambda tx: live_attempts(tx, job_name)) == 0
+
+
+def preview(settings: Settings, workers: int, job_name: str | None = None) -> dict:
+    """What a run would do (check mode): the current progress, changed when work is left."""
+    with Database(settings) as db:
+        result = run_report(db, "progress", job_name=job_name)
+    left = sum(result["total"].get(state, 0) for state in UNFINISHED_STATES)
+    result["changed"] = left > 0
+    result["msg"] = f"would run {workers} worker(s) for {left} unfinished task(s)"
+    return result
 
 
 def run_local(settings: Settings, workers: int = 2, job_name: str | None = None,
@@ -67,7 +77,7 @@ def run_local(settings: Settings, workers: int = 2, job_name: str | None = None,
             p.terminate()
         for p in procs:
             p.join(timeout=30)
-    return _result(settings, job_name, timed_out)
+    return _result(settings, job_name, timed_out, timeout)
 
 
 def _restart(ctx, settings: Settings):
@@ -76,13 +86,17 @@ def _restart(ctx, settings: Settings):
     return p
 
 
-def _result(settings: Settings, job_name: str | None, timed_out: bool) -> dict:
+def _result(settings: Settings, job_name: str | None, timed_out: bool,
+            timeout: float | None) -> dict:
     with Database(settings) as db:
         max_age = settings.max_heartbeat_age
         summary = db.read(lambda tx: job_summary(tx, job_name, max_age=max_age))
         blocked = db.read(lambda tx: blocked_tasks(tx, job_name, max_age=max_age))
         progress = run_report(db, "progress", job_name=job_name)
     finished = not timed_out and summary["done"] == summary["total"]
+    failure = (f"{summary['failed']} task(s) failed; see plato.eas.errors_info"
+               if summary["failed"] else
+               f"timed out after {timeout:g} s with work left" if timed_out else None)
     return {
         "changed": True,
         "job_name": job_name,
@@ -93,4 +107,5 @@ def _result(settings: Settings, job_name: str | None, timed_out: bool) -> dict:
         "blocked": blocked,
         "rows": progress["rows"],
         "table": progress["table"],
+        "failure": failure,
     }

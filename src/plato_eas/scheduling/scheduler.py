@@ -11,13 +11,16 @@ AMQP the message is staged in the same transaction — so a crash leaves nothing
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from typing import Callable
 
 from ..db import Database, Tx
+from ..errors import EasError
 from ..model import attempts
 from ..model.schema import check_version
 from ..queues.base import JobQueue, open_queue
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +145,8 @@ def reschedule_unfinished(db: Database, job_name: str | None = None,
 
 def run_forever(db: Database, interval: float = 2.0,
                 stop: Callable[[], bool] = lambda: False) -> None:
-    """The `eas scheduler` daemon: a pass every ``interval`` seconds (sooner while work
-    keeps arriving); database or broker outages are logged and retried, never fatal."""
-    from ..errors import EasError
-
+    """A pass every ``interval`` seconds (sooner while work keeps arriving) until ``stop()``;
+    database or broker outages are logged and retried, never fatal."""
     queue = open_queue(db, daemon=True)
     delay = interval
     while not stop():
@@ -161,3 +162,11 @@ def run_forever(db: Database, interval: float = 2.0,
         deadline = time.monotonic() + delay
         while not stop() and time.monotonic() < deadline:
             time.sleep(min(0.1, delay))
+
+
+def serve(settings: Settings, interval: float = 2.0) -> None:
+    """The scheduler daemon (``eas scheduler``): passes until SIGTERM, then a clean exit."""
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
+    with Database(settings) as db:
+        run_forever(db, interval=interval, stop=lambda: bool(stopping))

@@ -11,13 +11,11 @@ from plato_eas.kube import (
     node_capacity,
     parse_quantity,
     plan_replicas,
-    queue_depths,
     worker_plan,
     worker_resources,
 )
 from plato_eas.kube.plan import deployment_name
-from plato_eas.settings import Settings
-from plato_eas.tasks.registry import Container, Registry
+from plato_eas.tasks.registry import Container, Registry, load_registry
 
 BASE = Container("eas-base", "img:1", cpu=1, gpu=0, memory_gb=2)
 TDA = Container("eas-tda", "img:1", cpu=2, gpu=0, memory_gb=4)
@@ -102,14 +100,6 @@ def test_node_capacity_explicit_wins_and_is_checked():
         node_capacity({"cores": 2})
 
 
-def test_queue_depths_from_report_rows():
-    rows = [{"queue": "null", "messages": 3}, {"task_type": "transit_search_bls", "waiting": 5},
-            {"queue": "null", "messages": 2}]
-    assert queue_depths(rows) == {"null": 5, "transit_search_bls": 5}
-    with pytest.raises(ConfigError):
-        queue_depths([{"messages": 1}])
-
-
 def _res(node=None):
     return {c.name: worker_resources(c, node) for c in REGISTRY.containers}
 
@@ -188,9 +178,11 @@ def test_plan_rejects_negative_depth():
         plan_replicas(REGISTRY, {"null": -1}, _res(), ScalingPolicy())
 
 
-def test_worker_plan_from_builtin_registry(tmp_path):
-    settings = Settings(db_path=str(tmp_path / "x.sqlite"), data_dir=str(tmp_path))
-    plan = worker_plan(settings, node={"cpu": 4, "memory_gb": 8}, replicas={"eas-tda": 3},
+BUILTIN = load_registry(None)
+
+
+def test_worker_plan_from_builtin_registry():
+    plan = worker_plan(BUILTIN, node={"cpu": 4, "memory_gb": 8}, replicas={"eas-tda": 3},
                        images={"eas-base": "reg.example/eas:2"})
     workers = {w["container"]: w for w in plan["workers"]}
     assert workers["eas-base"]["deployment"] == "eas-worker-eas-base"
@@ -203,24 +195,22 @@ def test_worker_plan_from_builtin_registry(tmp_path):
     assert plan["scaling"] is None
 
 
-def test_worker_plan_scaling_with_given_depths(tmp_path):
-    settings = Settings(db_path=str(tmp_path / "x.sqlite"), data_dir=str(tmp_path))
-    plan = worker_plan(settings, containers=["eas-tda"],
+def test_worker_plan_scaling_with_given_depths():
+    plan = worker_plan(BUILTIN, containers=["eas-tda"],
                        scaling={"default_max": 2}, queue_depths={"transit_search_bls": 100})
     assert [w["replicas"] for w in plan["workers"]] == [2]
     assert plan["scaling"]["queue_depths"] == {"transit_search_bls": 100}
 
 
-def test_worker_plan_errors(tmp_path):
-    settings = Settings(db_path=str(tmp_path / "x.sqlite"), data_dir=str(tmp_path))
+def test_worker_plan_errors():
     with pytest.raises(RegistryError):
-        worker_plan(settings, containers=["nope"])
+        worker_plan(BUILTIN, containers=["nope"])
     with pytest.raises(ConfigError):
-        worker_plan(settings, replicas={"nope": 1})
+        worker_plan(BUILTIN, replicas={"nope": 1})
     with pytest.raises(ConfigError):
-        worker_plan(settings, replicas={"eas-base": -1})
+        worker_plan(BUILTIN, replicas={"eas-base": -1})
     with pytest.raises(ConfigError):
-        worker_plan(settings, scaling={"bogus": 1}, queue_depths={})
+        worker_plan(BUILTIN, scaling={"bogus": 1}, queue_depths={})
 
 
 @pytest.mark.parametrize("name", ["Upper", "under_score", "x" * 60])

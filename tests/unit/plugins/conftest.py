@@ -107,11 +107,13 @@ def _run_module(module, args, check_mode=False, diff=False):
 
 @pytest.fixture
 def fake_actions(monkeypatch):
-    """Install a FakeActions in a module: ``fake = fake_actions(module, result=..., error=...)``."""
+    """Install a FakeActions where every module reaches plato_eas.actions (the EasModule
+    helper): ``fake = fake_actions(module, result=..., error=...)``."""
+    from ansible_collections.plato.eas.plugins.module_utils import common
 
-    def install(module, result=None, error=None):
+    def install(_module, result=None, error=None):
         fake = FakeActions(result=result, error=error)
-        monkeypatch.setattr(module, "actions", fake)
+        monkeypatch.setattr(common, "actions", fake)
         return fake
 
     return install

@@ -38,7 +38,11 @@ CASES = {
                        False),
     "queue_info": ({}, "report", ("queue",), {"queues": None, "show_ids": 20}, False),
     "local_run": ({"workers": 3, "job_name": "j", "timeout": 5}, "local_run", (),
-                  {"workers": 3, "job_name": "j", "timeout": 5.0}, False),
+                  {"workers": 3, "job_name": "j", "timeout": 5.0}, True),
+    "worker_plan_info": ({"containers": ["eas-base"], "system_fraction": 0.5}, "worker_plan",
+                         (), {"containers": ["eas-base"], "node_capacity": None, "nodes": [],
+                              "system_fraction": 0.5, "replicas": {}, "images": {},
+                              "scaling": None, "queue_depths": None}, False),
 }
 
 
@@ -123,9 +127,11 @@ def test_invalid_settings_fail_cleanly(name, run_module, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_missing_plato_eas_is_reported(name, run_module, monkeypatch):
+    from ansible_collections.plato.eas.plugins.module_utils import common
+
     module = load(name)
-    monkeypatch.setattr(module, "HAS_PLATO_EAS", False)
-    monkeypatch.setattr(module, "PLATO_EAS_IMPORT_ERROR", "Traceback: No module named 'plato_eas'")
+    monkeypatch.setattr(common, "HAS_PLATO_EAS", False)
+    monkeypatch.setattr(common, "PLATO_EAS_IMPORT_ERROR", "Traceback: No module named 'plato_eas'")
     status, result = run_module(module, CASES[name][0])
     assert status == "fail"
     assert "plato_eas" in result["msg"]
@@ -222,17 +228,6 @@ def test_submit_lists_every_chain_problem(run_module, fake_actions):
         {"path": "$.task_list[1].inputs.lc", "message": "absolute path refused"}]
 
 
-def test_submit_check_mode_reports_the_change_a_real_run_makes(run_module, fake_actions):
-    module = load("submit")
-    fake_actions(module, result={"changed": False, "task_id": None, "job_name": "j",
-                                 "task_count": 1})
-    status, result = run_module(module, {"src": "/a.json"}, check_mode=True)
-    assert status == "exit" and result["changed"] is True
-    status, result = run_module(module, {"src": "/a.json", "validate_only": True},
-                                check_mode=True)
-    assert status == "exit" and result["changed"] is False
-
-
 @pytest.mark.parametrize("name,report", [("timings_info", "timings"),
                                          ("pass_fail_info", "pass_fail")])
 def test_csv_dest_is_passed_to_the_report(name, report, run_module, fake_actions, tmp_path):
@@ -248,66 +243,30 @@ def test_csv_dest_is_passed_to_the_report(name, report, run_module, fake_actions
                       "task_type": None}
 
 
-def test_local_run_check_mode_runs_nothing(run_module, fake_actions):
-    module = load("local_run")
-    total = {"task_type": "Total", "waiting": 2, "queued": 1, "stalled": 0, "running": 0,
-             "done": 3}
-    fake = fake_actions(module, result={"changed": False, "rows": [], "table": "t",
-                                        "total": total})
-    status, result = run_module(module, {"job_name": "j"}, check_mode=True)
-    assert status == "exit"
-    assert [call[0] for call in fake.calls] == ["report"]
-    assert fake.calls[0][2] == ("progress",)
-    assert result["changed"] is True
-    assert "3 unfinished task(s)" in result["msg"]
-
-
-def test_local_run_check_mode_with_nothing_left(run_module, fake_actions):
-    module = load("local_run")
-    total = {"waiting": 0, "queued": 0, "stalled": 0, "running": 0, "done": 3}
-    fake_actions(module, result={"changed": False, "rows": [], "table": "t", "total": total})
-    status, result = run_module(module, {}, check_mode=True)
-    assert status == "exit" and result["changed"] is False
-
-
 FINISHED = {"changed": True, "finished": True, "timed_out": False, "failed": 0, "blocked": [],
-            "rows": [{"task_type": "null", "done": 2}], "table": "null 2"}
+            "rows": [{"task_type": "null", "done": 2}], "table": "null 2", "failure": None}
 
 
-def test_local_run_success(run_module, fake_actions):
+def test_a_result_without_failure_exits_with_failed_tasks_renamed(run_module, fake_actions):
+    """Ansible reads `failed` as the task's status: plato_eas's count is `failed_tasks`."""
     module = load("local_run")
     fake_actions(module, result=FINISHED)
     status, result = run_module(module, {})
     assert status == "exit"
     assert result["failed_tasks"] == 0
-    assert result.get("failed", False) is False
+    assert result.get("failed", False) is False and "failure" not in result
     assert result["rows"] == FINISHED["rows"]
 
 
-def test_local_run_fails_when_tasks_failed(run_module, fake_actions):
+def test_a_result_with_a_failure_fails_with_the_result(run_module, fake_actions):
     module = load("local_run")
-    fake_actions(module, result=dict(FINISHED, failed=2, blocked=[7]))
+    failure = "2 task(s) failed; see plato.eas.errors_info"
+    fake_actions(module, result=dict(FINISHED, failed=2, blocked=[7], failure=failure))
     status, result = run_module(module, {})
     assert status == "fail"
-    assert result["msg"] == "2 task(s) failed; see plato.eas.errors_info"
+    assert result["msg"] == failure
     assert result["failed_tasks"] == 2
     assert result["table"] == "null 2"  # the progress comes back with the failure
-
-
-def test_local_run_fails_on_timeout(run_module, fake_actions):
-    module = load("local_run")
-    fake_actions(module, result=dict(FINISHED, finished=False, timed_out=True))
-    status, result = run_module(module, {"timeout": 1.5})
-    assert status == "fail"
-    assert result["msg"] == "timed out after 1.5 s with work left"
-
-
-def test_local_run_refuses_zero_workers(run_module, fake_actions):
-    module = load("local_run")
-    fake = fake_actions(module, result=FINISHED)
-    status, result = run_module(module, {"workers": 0})
-    assert status == "fail" and "workers" in result["msg"]
-    assert fake.calls == []
 
 
 def test_eas_error_is_the_only_exception_converted():

@@ -1,0 +1,33 @@
+# Copyright: PLATO WP36 EAS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The filters and CSV destination of the reports that can be written as CSV files."""
+
+
+class ModuleDocFragment:
+
+    DOCUMENTATION = r"""
+options:
+  job_name:
+    description:
+      - Only the attempts of this job.
+    type: str
+  task_type:
+    description:
+      - Only the attempts of tasks of this type.
+    type: str
+  dest:
+    description:
+      - Write the CSV form to this file. The file is only rewritten (and the task reported
+        changed) when its content would change.
+    type: path
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether O(dest) would change and writes nothing.
+  diff_mode:
+    support: none
+    description: Read-only; there is nothing to show a diff of.
+  idempotent:
+    support: full
+    description: Without O(dest) never changes anything; with it, a second run reports no change.
+"""
