@@ -22,7 +22,8 @@ by PID. ``scripts/k8s_control_plane.sh`` is the command line::
 The cluster has ``NODES`` kwok nodes of 4 CPU / 8 GiB (what the roles' tests cap workers
 against), static PersistentVolumes for the claims (no provisioner runs without a kubelet) and
 an audit log of the write requests of user ``admin`` (``audit.log``, Secrets at metadata level
-only), which the tests replay with strict field validation.
+only), which the tests replay with strict field validation; the tests' own requests use the
+``observer`` identity (``observer.kubeconfig``), which is not audited.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ NODE_CAPACITY = {"cpu": "4", "memory": "8Gi", "pods": "110"}
 VOLUMES = 48
 DEFAULT_BASE = Path(os.environ.get("EAS_K8S_DIR") or Path(tempfile.gettempdir())
                     / "plato-eas-k8s")
-ADMIN = "admin"
+ADMIN = "admin"  # the identity the playbooks act as (its write requests are audited)
+OBSERVER = "observer"  # the tests' own identity (not audited)
 
 
 class ControlPlaneError(RuntimeError):
@@ -226,6 +228,7 @@ def make_pki(folder: Path) -> dict[str, Path]:
           ca=False, server=True)
     for name, user, group in (
             (ADMIN, ADMIN, "system:masters"),
+            (OBSERVER, OBSERVER, "system:masters"),
             ("kwok", "kwok", "system:masters"),
             ("controller-manager", "system:kube-controller-manager", None),
             ("scheduler", "system:kube-scheduler", None)):
@@ -353,7 +356,7 @@ AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1", "kind": "Policy",
     "omitStages": ["RequestReceived", "ResponseStarted"],
     "rules": [
-        {"level": "None", "users": ["kwok", "system:kube-scheduler",
+        {"level": "None", "users": [OBSERVER, "kwok", "system:kube-scheduler",
                                     "system:kube-controller-manager"]},
         {"level": "None", "userGroups": ["system:serviceaccounts:kube-system", "system:nodes"]},
         {"level": "None", "verbs": ["get", "list", "watch"]},
@@ -386,13 +389,14 @@ def start(base: Path = DEFAULT_BASE, nodes: int = NODES, volumes: int = VOLUMES,
                                             "controller-manager", "scheduler")}
     server = f"https://127.0.0.1:{ports['apiserver']}"
     configs = {}
-    for name in (ADMIN, "kwok", "controller-manager", "scheduler"):
+    for name in (ADMIN, OBSERVER, "kwok", "controller-manager", "scheduler"):
         configs[name] = base / f"{name}.kubeconfig"
         _write_secret(configs[name], kubeconfig(server, pki["ca"], name, pki[name],
                                                 pki[f"{name}-key"]).encode())
     (base / "audit-policy.yaml").write_text(yaml.safe_dump(AUDIT_POLICY))
     state = {"base": str(base), "server": server, "ports": ports, "pids": {},
-             "kubeconfig": str(configs[ADMIN]), "audit_log": str(base / "audit.log"),
+             "kubeconfig": str(configs[ADMIN]), "observer": str(configs[OBSERVER]),
+             "audit_log": str(base / "audit.log"),
              "ca": str(pki["ca"]), "cache": str(cache)}
     pids: dict[str, int] = state["pids"]
 

@@ -1,5 +1,6 @@
-"""The molecule scenario of the Kubernetes roles (extensions/molecule/kubernetes), run for real:
-its create step starts the API double on a free port, destroy stops it."""
+"""The molecule scenario of the Kubernetes roles (extensions/molecule/kubernetes), run for real
+against the tests' control plane (its create step finds it through EAS_K8S_DIR; run by hand
+without one, create starts a plane of its own and destroy stops it)."""
 
 from __future__ import annotations
 
