@@ -20,3 +20,35 @@ def table_counts(db: Database) -> dict[str, int]:
 
     return {t: db.read(lambda tx, t=t: tx.scalar(f"SELECT COUNT(*) FROM {t}"))  # noqa: S608
             for t in TABLE_NAMES}
+
+
+def attempt_rows(settings) -> list[dict]:
+    """Every attempt with its task's name and type, oldest first."""
+    with Database(settings) as db:
+        return db.read(lambda tx: tx.rows(
+            "SELECT a.*, t.taskName, tt.taskTypeName FROM eas_scheduling_attempt a "
+            "JOIN eas_task t ON t.taskId = a.taskId "
+            "JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId "
+            "ORDER BY a.schedulingAttemptId"))
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting for its parent does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_for(predicate, timeout: float, step: float = 0.05) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; returns the last answer."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())

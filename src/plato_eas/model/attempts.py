@@ -1,9 +1,11 @@
 """Every state change of a scheduling attempt, in one place.
 
 An attempt is created *queued* (by a scheduling pass, a retry or a reschedule), *taken* by a
-worker (running on its host, with a heartbeat), *released* back to the queue, *finished*
-(passed or failed) by the worker that holds it, marked failed when *stalled*, or *unqueued*
-(``empty_queue``: it waits for ``reschedule``). The queues move messages and the scheduler and
+worker (running on its host, with a heartbeat), *released* back to the queue (its worker was
+stopped: *interrupted*, not failed, with the reason in its log), *finished* (passed or failed —
+a time limit exceeded or a result that could not be recorded is a failure) by the worker that
+holds it, marked failed when *stalled*, or *unqueued* (``empty_queue``: it waits for
+``reschedule``). The queues move messages and the scheduler and
 worker decide when; the statements that write ``eas_scheduling_attempt`` are all here, each
 conditional on the state it leaves, so a late or repeated call changes nothing.
 
@@ -14,6 +16,7 @@ its retries all use it.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from ..db import Tx, chunks, marks
@@ -53,6 +56,21 @@ _RELEASE = """
 UPDATE eas_scheduling_attempt SET isQueued = 1, isRunning = 0, hostId = NULL,
 startTime = NULL, latestHeartbeat = NULL
 WHERE schedulingAttemptId = ? AND isRunning = 1 AND isFinished = 0
+"""
+_HELD_BY = """
+SELECT tt.taskTypeName, a.schedulingAttemptId FROM eas_scheduling_attempt a
+JOIN eas_task t ON t.taskId = a.taskId
+JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId
+WHERE a.isRunning = 1 AND a.isFinished = 0 AND a.hostId IN ({marks})
+ORDER BY a.schedulingAttemptId
+"""
+_NOTE = """
+INSERT INTO eas_log_messages (generatedByTaskExecution, timestamp, severity, message)
+VALUES (?, ?, ?, ?)
+"""
+_FINISHED_AMONG = """
+SELECT schedulingAttemptId FROM eas_scheduling_attempt
+WHERE isFinished = 1 AND schedulingAttemptId IN ({marks})
 """
 _HEARTBEAT = """
 UPDATE eas_scheduling_attempt SET latestHeartbeat = ?
@@ -130,9 +148,29 @@ def taken_by(tx: Tx, host_id: int, now: float) -> int | None:
     return None if found is None else int(found)
 
 
-def release(tx: Tx, attempt_id: int) -> bool:
-    """Give a running, unfinished attempt back to the queue; False when it was not running."""
-    return tx.execute(_RELEASE, (int(attempt_id),)) == 1
+def release(tx: Tx, attempt_id: int, reason: str | None = None,
+            now: float | None = None) -> bool:
+    """Give a running, unfinished attempt back to the queue; False when it was not running.
+    With a ``reason`` (its worker was interrupted) the attempt's log says so, as a warning:
+    interrupted is not failed, and the next claim runs it again at once."""
+    released = tx.execute(_RELEASE, (int(attempt_id),)) == 1
+    if released and reason:
+        tx.execute(_NOTE, (int(attempt_id), time.time() if now is None else now,
+                           logging.WARNING, reason))
+    return released
+
+
+def release_held(tx: Tx, host_ids: list[int], reason: str,
+                 now: float) -> dict[str, list[int]]:
+    """Release every attempt still running on one of ``host_ids`` (workers stopped before
+    they could give their attempts back); returns {task type (queue) name: [attempt ids]}
+    so the caller can put them on the queue again."""
+    held: dict[str, list[int]] = {}
+    for chunk in chunks(sorted({int(h) for h in host_ids})):
+        for name, attempt_id in tx.tuples(_HELD_BY.format(marks=marks(chunk)), chunk):
+            if release(tx, attempt_id, reason, now):
+                held.setdefault(name, []).append(int(attempt_id))
+    return held
 
 
 def heartbeat(tx: Tx, attempt_id: int, now: float) -> None:
@@ -145,6 +183,14 @@ def finish(tx: Tx, attempt_id: int, passed: bool, error_text: str | None, wall: 
     sweep declared it stalled meanwhile): a late result is then discarded, not recorded."""
     return tx.execute(_FINISH, (now, not passed, error_text, passed, wall, cpu, cpu_children,
                                 int(attempt_id))) == 1
+
+
+def finished_among(tx: Tx, attempt_ids: list[int]) -> list[int]:
+    """Those of ``attempt_ids`` that are finished (their files on disk are nobody's any more)."""
+    out: list[int] = []
+    for chunk in chunks(sorted(set(attempt_ids))):
+        out += [int(r[0]) for r in tx.tuples(_FINISHED_AMONG.format(marks=marks(chunk)), chunk)]
+    return out
 
 
 # -- stalled, retried ------------------------------------------------------------------------

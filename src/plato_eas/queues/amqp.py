@@ -445,10 +445,10 @@ class AmqpQueue:
         if held is not None:
             self._settle(*held, ack=True)
 
-    def release(self, attempt_id: int) -> None:
+    def release(self, attempt_id: int, reason: str | None = None) -> None:
         """Queued again in the database, and its message back in the broker queue (for
         another consumer: we stop consuming until our next claim)."""
-        requeued = self.db.run(lambda tx: attempts.release(tx, attempt_id))
+        requeued = self.db.run(lambda tx: attempts.release(tx, attempt_id, reason))
         held = self._held.pop(int(attempt_id), None)
         if held is not None and held[0] == self._gen and self._ch is not None:
             try:

@@ -38,8 +38,9 @@ class JobQueue(Protocol):
     def done(self, attempt_id: int) -> None:
         """The attempt is recorded finished in the database: acknowledge it (AMQP ack)."""
 
-    def release(self, attempt_id: int) -> None:
-        """Give a claimed attempt back without finishing it (worker shutting down)."""
+    def release(self, attempt_id: int, reason: str | None = None) -> None:
+        """Give a claimed attempt back without finishing it (worker shutting down); a
+        ``reason`` goes to the attempt's log."""
 
     def keepalive(self) -> None:
         """While a claimed attempt runs: keep the queue's connection alive (AMQP: answer the

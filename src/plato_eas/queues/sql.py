@@ -116,8 +116,8 @@ class SqlQueue:
     def done(self, attempt_id: int) -> None:
         """Nothing to acknowledge: the finished row is the record."""
 
-    def release(self, attempt_id: int) -> None:
-        self.db.run(lambda tx: attempts.release(tx, attempt_id))
+    def release(self, attempt_id: int, reason: str | None = None) -> None:
+        self.db.run(lambda tx: attempts.release(tx, attempt_id, reason))
 
     def keepalive(self) -> None:
         """The queue is the task database: the heartbeat itself keeps it alive."""

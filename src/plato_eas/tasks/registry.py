@@ -2,11 +2,13 @@
 
 Shipped as ``data/registry.yaml``; an operator overrides it with the ``registry_file``
 setting. ``schema`` loads it into the database; ``deploy`` renders worker Deployments from it.
+A task type may set ``time_limit`` (seconds): the default for its attempts, which a task in a
+chain overrides with its own ``time_limit``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -36,6 +38,7 @@ class Container:
 class Registry:
     containers: tuple[Container, ...]
     task_types: dict[str, str]  # task type -> container name or "all"
+    time_limits: dict[str, float] = field(default_factory=dict)  # task type -> seconds
 
     def container(self, name: str) -> Container:
         for c in self.containers:
@@ -75,6 +78,8 @@ def load_registry(settings: Settings | None = None) -> Registry:
             for c in data["containers"]
         )
         task_types = {str(t["name"]): str(t.get("container", "all")) for t in data["task_types"]}
+        time_limits = {str(t["name"]): float(t["time_limit"]) for t in data["task_types"]
+                       if t.get("time_limit") is not None}
     except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise RegistryError(f"registry ({origin}) is malformed: {exc!r}") from None
     names = {c.name for c in containers}
@@ -83,7 +88,11 @@ def load_registry(settings: Settings | None = None) -> Registry:
             raise RegistryError(
                 f"registry ({origin}): task type {task_type!r} names unknown container {where!r}"
             )
+    for task_type, seconds in time_limits.items():
+        if not seconds > 0 or seconds == float("inf"):
+            raise RegistryError(f"registry ({origin}): task type {task_type!r} needs a positive "
+                                f"time_limit (seconds), not {seconds!r}")
     for required in CONTROL_FLOW_TYPES:
         if required not in task_types:
             raise RegistryError(f"registry ({origin}) lacks control-flow type {required!r}")
-    return Registry(containers=containers, task_types=task_types)
+    return Registry(containers=containers, task_types=task_types, time_limits=time_limits)

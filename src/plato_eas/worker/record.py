@@ -1,10 +1,15 @@
-"""Record a finished attempt: one transaction that closes the attempt, imports its output
-files as product versions (MD5, size, QC), stores its log records and output metadata, and —
-for control-flow tasks — registers the children it expanded into.
+"""Record a finished attempt: one transaction that closes the attempt, moves its output files
+into place and imports them as product versions (MD5, size, QC), stores its log records and
+output metadata, and — for control-flow tasks — registers the children it expanded into.
 
 Closing the attempt (``attempts.finish``) is conditional on it still being ours (running,
-unfinished): if the scheduler declared it stalled meanwhile and re-queued the task, this late
-result is discarded rather than recorded twice.
+unfinished), and the files move only after it, inside the same transaction: if the scheduler
+declared the attempt stalled meanwhile and re-queued the task, this late result is discarded,
+files included, rather than recorded twice or written over the recorded one.
+
+Anything that goes wrong while recording — a value the database cannot hold, a child it
+refuses, an error nobody predicted — fails that attempt alone, with the reason in its log
+(the errors report), and the worker goes on.
 """
 
 from __future__ import annotations
@@ -15,12 +20,21 @@ import time
 import uuid
 from pathlib import Path
 
-from ..chains.register import ChildSpec, register_children
+from ..chains.register import register_children
 from ..db import Database, Tx
+from ..errors import EasError
 from ..model import attempts
 from ..model.context import AttemptContext
 from ..model.metadata import write_items
+from . import staging
 from .child import Outcome
+
+log = logging.getLogger(__name__)
+
+MAX_REASON = 2000  # characters of an exception kept in the failure's log line
+
+_LOG = ("INSERT INTO eas_log_messages (generatedByTaskExecution, timestamp, severity, "
+        "message) VALUES (?, ?, ?, ?)")
 
 
 def _file_facts(path: Path) -> tuple[str, int, float, float] | None:
@@ -38,7 +52,7 @@ def _file_facts(path: Path) -> tuple[str, int, float, float] | None:
 def _versions(ctx: AttemptContext, outcome: Outcome, output_dir: Path) -> list[tuple]:
     rows = []
     for sem, rel in ctx.outputs.items():
-        facts = _file_facts(output_dir / rel)
+        facts = _file_facts(staging.staged_path(output_dir, ctx.attempt_id, rel))
         if facts is None:
             continue
         md5, size, created, modified = facts
@@ -59,13 +73,32 @@ def _judge(ctx: AttemptContext, outcome: Outcome) -> tuple[bool, str | None]:
     return True, None
 
 
-def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path,
-           children: list[ChildSpec] | None = None) -> bool:
-    """Store the outcome; returns False when the attempt was no longer ours."""
+def describe(exc: BaseException) -> str:
+    """One storable line about ``exc``: bounded, and valid UTF-8 whatever it contained."""
+    text = str(exc) if isinstance(exc, EasError) else f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())[:MAX_REASON]
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path) -> bool:
+    """Store the outcome; returns False when the attempt was no longer ours (or could not be
+    recorded at all)."""
+    try:
+        return _store(db, ctx, outcome, output_dir)
+    except Exception as exc:  # noqa: BLE001 - one attempt fails, never the worker
+        reason = f"recording the result failed: {describe(exc)}"
+        log.error("attempt %d: %s", ctx.attempt_id, reason)
+        return fail(db, ctx.attempt_id, reason, outcome)
+    finally:
+        staging.discard(output_dir, ctx.attempt_id)
+
+
+def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path) -> bool:
     passed, error_text = _judge(ctx, outcome)
     if error_text and outcome.ok:
         outcome.logs.append((time.time(), logging.ERROR, error_text))
     versions = _versions(ctx, outcome, output_dir)
+    children = outcome.children
 
     def unit(tx: Tx) -> bool:
         if not attempts.finish(tx, ctx.attempt_id, passed, error_text, outcome.wall,
@@ -77,15 +110,36 @@ def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
             "INSERT INTO eas_product_version (productId, generatedByTaskExecution, repositoryId, "
             "createdTime, modifiedTime, fileMD5, fileSize, passedQc) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", versions)
-        tx.executemany(
-            "INSERT INTO eas_log_messages (generatedByTaskExecution, timestamp, severity, "
-            "message) VALUES (?, ?, ?, ?)",
-            [(ctx.attempt_id, ts, level, msg) for ts, level, msg in outcome.logs])
+        tx.executemany(_LOG, [(ctx.attempt_id, ts, level, msg) for ts, level, msg in outcome.logs])
         if outcome.metadata:
             write_items(tx, "schedulingAttemptId", [(ctx.attempt_id, outcome.metadata)])
+        staging.publish(output_dir, ctx.attempt_id, ctx.outputs)  # last: the attempt is ours
         return True
 
     return db.run(unit)
+
+
+def fail(db: Database, attempt_id: int, reason: str, outcome: Outcome | None = None) -> bool:
+    """Close a running attempt as failed with ``reason`` in its log (after the task's own log
+    records, when those can still be stored); False when it was no longer ours or even this
+    could not be written (it is then swept as stalled)."""
+    spent = outcome or Outcome(ok=False)
+    now = time.time()
+    for logs in (spent.logs, []):
+        lines = [*logs, (now, logging.ERROR, reason)]
+
+        def unit(tx: Tx, lines=lines) -> bool:
+            if not attempts.finish(tx, attempt_id, False, reason, spent.wall, spent.cpu,
+                                   spent.cpu_children, now):
+                return False
+            tx.executemany(_LOG, [(attempt_id, ts, level, msg) for ts, level, msg in lines])
+            return True
+
+        try:
+            return db.run(unit)
+        except Exception as exc:  # noqa: BLE001 - try once more with the reason alone
+            log.error("attempt %d: could not record its failure: %s", attempt_id, describe(exc))
+    return False
 
 
 def _has_children(tx: Tx, task_id: int) -> bool:

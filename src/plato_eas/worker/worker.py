@@ -1,6 +1,11 @@
 """The worker (SPEC §6): claims attempts of the task types its container implements, runs each
-(control-flow types in the worker itself, everything else in a forked child), and records the
-result. Runs forever (service mode) or until its queues are empty."""
+in its task-runner child (control-flow expansions too), and records the result. Runs forever
+(service mode) or until its queues are empty.
+
+Told to stop (SIGTERM, or SIGINT from a terminal), it does not wait for a running attempt: it
+kills the runner's process group, gives the attempt back to the queue marked as interrupted
+(not failed, so any worker may run it again at once) and leaves.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,43 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
+from typing import Any
 
+from .. import defaults
 from ..admin.queues import check_implementation
 from ..chains.expand import Limits, expand
 from ..db import Database
-from ..errors import ChainError, EasError
+from ..errors import EasError
 from ..model import attempts
-from ..model.context import load_context
+from ..model.context import AttemptContext, load_context
 from ..model.schema import check_version
 from ..queues.base import open_queue
 from ..settings import Settings
 from ..tasks.api import implementations
-from ..tasks.registry import CONTROL_FLOW_TYPES, load_registry
-from .child import Outcome, TaskRunner
-from .record import record
+from ..tasks.registry import CONTROL_FLOW_TYPES, Registry, load_registry
+from . import staging
+from .child import Stopped, TaskRunner
+from .record import describe, fail, record
 
 log = logging.getLogger(__name__)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def time_limit(ctx: AttemptContext, registry: Registry) -> float | None:
+    """Seconds the attempt may run: the task's own ``time_limit``, else its type's in the
+    registry, else (control-flow expansions only) the default expansion limit."""
+    own = ctx.description.get("time_limit")
+    if isinstance(own, (int, float)) and not isinstance(own, bool) and 0 < own < float("inf"):
+        return float(own)
+    if ctx.task_type in registry.time_limits:
+        return registry.time_limits[ctx.task_type]
+    return defaults.EXPANSION_TIME_LIMIT if ctx.task_type in CONTROL_FLOW_TYPES else None
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 class Worker:
@@ -35,29 +60,47 @@ class Worker:
         self.db = Database(settings)
         self.db.read(check_version)
         check_implementation(self.db)
-        registry = load_registry(settings)
-        wanted = task_types or registry.types_for(container)
+        self.registry = load_registry(settings)
+        wanted = task_types or self.registry.types_for(container)
         runnable = set(CONTROL_FLOW_TYPES) | set(implementations())
         self.task_types = [t for t in wanted if t in runnable]
         skipped = sorted(set(wanted) - runnable)
         if skipped:
             log.info("no implementation installed for %s: not serving them", skipped)
         self.queue = open_queue(self.db, daemon=daemon)
+        self.hostname = f"{socket.gethostname()}/{os.getpid()}"
         self.host_id = self.db.run(lambda tx: tx.insert(
-            "INSERT INTO eas_worker_host (hostname) VALUES (?)",
-            (f"{socket.gethostname()}/{os.getpid()}",)))
+            "INSERT INTO eas_worker_host (hostname) VALUES (?)", (self.hostname,)))
         self.heartbeat_interval = max(0.2, min(30.0, settings.max_heartbeat_age / 4))
-        self.runner = TaskRunner(self.output_dir)
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        limits = Limits(settings.max_loop_iterations)
+        self.runner = TaskRunner(self.output_dir, expander=lambda ctx: expand(ctx, limits),
+                                 wake_fd=self._wake_r)
         self.stopping = False
+        self.stop_signal: int | None = None
         self.attempts_run = 0
+        self.released = 0
+        self._clear_leftovers()
 
-    def stop(self, *_: object) -> None:
-        """Finish the current attempt, then leave (SIGTERM/SIGINT in service mode)."""
+    def stop(self, signum: int | None = None, _frame: Any = None) -> None:
+        """Leave as soon as possible; a running attempt goes back to the queue (signal
+        handler for SIGTERM/SIGINT: only sets a flag and wakes the wait)."""
         self.stopping = True
+        self.stop_signal = self.stop_signal or signum
+        try:
+            os.write(self._wake_w, b"!")
+        except OSError:
+            pass
+
+    def _catch_signals(self) -> dict:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        return {s: signal.signal(s, self.stop) for s in STOP_SIGNALS}
 
     def run(self, until_empty: bool = False, max_attempts: int | None = None) -> int:
         """Serve attempts; returns how many were run."""
-        signal.signal(signal.SIGTERM, self.stop)
+        previous = self._catch_signals()
         idle = 0.01
         try:
             while not self.stopping:
@@ -71,47 +114,74 @@ class Worker:
                     idle = min(idle * 2, 0.5)
                     continue
                 idle = 0.01
-                self.execute(attempt_id)
+                if self.stopping or not self._serve(attempt_id):
+                    self._release(attempt_id)
+                    break
                 self.queue.done(attempt_id)
                 self.attempts_run += 1
         finally:
-            self.runner.close()
-            self.queue.close()
-            self.db.close()
+            try:
+                self.runner.close()
+                self.queue.close()
+                self.db.close()
+            finally:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+        if self.stop_signal is not None:
+            log.warning("interrupted (%s); %s returned to the queue",
+                        signal.Signals(self.stop_signal).name,
+                        plural(self.released, "attempt"))
         return self.attempts_run
+
+    def _serve(self, attempt_id: int) -> bool:
+        """Run and record one attempt; False when the worker was stopped while it ran. Any
+        failure on the way fails that attempt, never the worker."""
+        try:
+            self.execute(attempt_id)
+        except Stopped:
+            return False
+        except Exception as exc:  # noqa: BLE001 - one attempt fails, never the worker
+            reason = f"the worker could not run this attempt: {describe(exc)}"
+            log.error("attempt %d: %s", attempt_id, reason)
+            fail(self.db, attempt_id, reason)
+        return True
 
     def heartbeat(self, attempt_id: int) -> None:
         """The attempt is alive (database) and so is our claim on it (the queue's connection:
         a broker that drops it would deliver the attempt again)."""
-        self.db.run(lambda tx: attempts.heartbeat(tx, attempt_id, time.time()))
+        try:
+            self.db.run(lambda tx: attempts.heartbeat(tx, attempt_id, time.time()))
+        except EasError as exc:  # the database is away: the next beat tries again
+            log.warning("heartbeat for attempt %d failed: %s", attempt_id, exc)
         self.queue.keepalive()
 
     def execute(self, attempt_id: int) -> bool:
+        """Run one attempt and record it; raises Stopped when told to stop meanwhile."""
         ctx = self.db.read(lambda tx: load_context(tx, attempt_id))
-        if ctx.task_type in CONTROL_FLOW_TYPES:
-            return self._run_control_flow(ctx)
         outcome = self.runner.run(ctx, lambda: self.heartbeat(attempt_id),
-                                  self.heartbeat_interval)
+                                  self.heartbeat_interval, time_limit(ctx, self.registry))
         return record(self.db, ctx, outcome, self.output_dir)
 
-    def _run_control_flow(self, ctx) -> bool:
-        start, cpu = time.time(), time.process_time()
-
-        def outcome(ok: bool, message: str, level: int) -> Outcome:
-            spent = time.process_time() - cpu
-            return Outcome(ok=ok, error_text=None if ok else message,
-                           logs=[(time.time(), level, message)], wall=time.time() - start,
-                           cpu=spent, cpu_children=spent)
-
+    def _release(self, attempt_id: int) -> None:
+        """Give an attempt we hold back to the queue, marked as interrupted."""
+        name = signal.Signals(self.stop_signal).name if self.stop_signal else "stop"
+        reason = f"interrupted ({name}) on {self.hostname}: returned to the queue"
         try:
-            children = expand(ctx, Limits(self.settings.max_loop_iterations))
+            self.queue.release(attempt_id, reason)
+            self.released += 1
         except EasError as exc:
-            return record(self.db, ctx, outcome(False, str(exc), logging.ERROR), self.output_dir)
-        done = outcome(True, f"{ctx.task_type} registered {len(children)} task(s)", logging.INFO)
-        try:
-            return record(self.db, ctx, done, self.output_dir, children)
-        except ChainError as exc:
-            return record(self.db, ctx, outcome(False, str(exc), logging.ERROR), self.output_dir)
+            log.error("attempt %d: could not return it to the queue (%s); it will be swept "
+                      "as stalled", attempt_id, exc)
+        staging.discard(self.output_dir, attempt_id)
+
+    def _clear_leftovers(self) -> None:
+        """Staging folders of attempts that are finished (their worker died) are nobody's."""
+        found = staging.leftovers(self.output_dir)
+        if found:
+            for attempt_id in self.db.read(lambda tx: attempts.finished_among(tx, found)):
+                staging.discard(self.output_dir, attempt_id)
 
 
 def serve(settings: Settings, container: str | None = None, until_empty: bool = False,

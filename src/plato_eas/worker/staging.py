@@ -1,0 +1,157 @@
+"""Where an attempt writes its outputs, and how they reach their place in the data directory.
+
+Each attempt writes its declared outputs under a folder of its own,
+``.attempts/<attempt id>/<product path>`` inside the output directory. The worker moves them
+into place (a rename on the same file system) inside the transaction that records the attempt,
+after the compare-and-set that proves the attempt is still its own; a late attempt — declared
+stalled, then woken — is discarded with its folder and never overwrites a recorded product, so
+files and database agree.
+
+Confinement is checked on the real file system, not only on the names: every folder on the way
+to a file is opened relative to its parent without following symbolic links; a link is
+followed only when its real path stays inside the output directory. An output, a working
+directory or a staging folder that would lead outside is refused before the task runs, and
+again when the file is moved, and nothing is written there.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import posixpath
+import shutil
+import stat
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import EasError
+
+STAGING = ".attempts"
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+class Escape(EasError):
+    """A path inside the data directory resolves outside it (a symbolic link)."""
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _step(fd: int, part: str, root: str, walked: list[str], create: bool) -> int:
+    """Open folder ``part`` below ``fd``; never follow a link that leaves ``root``."""
+    for _ in range(2):  # a second go when another process created the folder meanwhile
+        try:
+            return os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+        except FileNotFoundError:
+            if not create:
+                raise
+            try:
+                os.mkdir(part, 0o777, dir_fd=fd)
+            except FileExistsError:
+                pass
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                raise
+            real = os.path.realpath(os.path.join(root, *walked))
+            if not _inside(real, root):
+                raise Escape(f"{'/'.join(walked)} leads outside the data directory "
+                             f"(a symbolic link to {real})") from None
+            return os.open(real, _DIR_FLAGS)
+    return os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+
+
+@contextmanager
+def folder(output_dir: Path, rel: str, create: bool = False) -> Iterator[int]:
+    """A descriptor of folder ``rel`` (relative, already checked lexically) of the output
+    directory, reached without leaving it; ``create`` makes missing folders."""
+    root = os.path.realpath(output_dir)
+    if create:
+        os.makedirs(root, exist_ok=True)
+    fd = os.open(root, _DIR_FLAGS)
+    try:
+        walked: list[str] = []
+        for part in rel.split("/"):
+            if part in ("", "."):
+                continue
+            if part == "..":
+                raise Escape(f"{rel} climbs out of the data directory")
+            walked.append(part)
+            next_fd = _step(fd, part, root, walked, create)
+            os.close(fd)
+            fd = next_fd
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def staging_dir(attempt_id: int) -> str:
+    """The attempt's own folder, relative to the output directory."""
+    return f"{STAGING}/{int(attempt_id)}"
+
+
+def staged_path(output_dir: Path, attempt_id: int, rel: str) -> Path:
+    return output_dir / staging_dir(attempt_id) / rel
+
+
+def prepare(output_dir: Path, attempt_id: int, working_directory: str,
+            outputs: dict[str, str]) -> dict[str, Path]:
+    """Before the task runs: its working directory and every output's destination are inside
+    the data directory (refused otherwise), its staging folders exist and are empty. Returns
+    {semantic type: path the task writes}."""
+    discard(output_dir, attempt_id)  # left over by an earlier run of a released attempt
+    with folder(output_dir, working_directory, create=True):
+        pass
+    staged = {}
+    for sem, rel in outputs.items():
+        parent = posixpath.dirname(rel)
+        try:
+            with folder(output_dir, parent, create=True):
+                pass
+        except Escape as exc:
+            raise Escape(f"output {sem} ({rel}): {exc}") from None
+        with folder(output_dir, posixpath.join(staging_dir(attempt_id), parent),
+                    create=True):
+            pass
+        staged[sem] = staged_path(output_dir, attempt_id, rel)
+    return staged
+
+
+def publish(output_dir: Path, attempt_id: int, outputs: dict[str, str]) -> None:
+    """Move the files the attempt wrote into place (those it did not write are skipped; a run
+    repeated after its first commit failed finds them moved already). Call this only while
+    the attempt is known to be ours, inside the transaction that records it."""
+    for sem, rel in outputs.items():
+        parent, name = posixpath.split(rel)
+        try:
+            with folder(output_dir, posixpath.join(staging_dir(attempt_id), parent)
+                        ) as src:
+                mode = os.stat(name, dir_fd=src, follow_symlinks=False).st_mode
+                if not stat.S_ISREG(mode):
+                    raise Escape(f"output {sem} ({rel}) is not a regular file")
+                try:
+                    with folder(output_dir, parent, create=True) as dst:
+                        os.replace(name, name, src_dir_fd=src, dst_dir_fd=dst)
+                except Escape as exc:
+                    raise Escape(f"output {sem} ({rel}): {exc}") from None
+        except FileNotFoundError:
+            continue
+
+
+def discard(output_dir: Path, attempt_id: int) -> None:
+    """Remove the attempt's staging folder and whatever is left in it."""
+    try:
+        with folder(output_dir, STAGING) as fd:
+            shutil.rmtree(str(int(attempt_id)), dir_fd=fd, ignore_errors=True)
+    except (FileNotFoundError, Escape, NotADirectoryError):
+        pass
+
+
+def leftovers(output_dir: Path) -> list[int]:
+    """Attempt ids that have a staging folder (a worker that died leaves its folder)."""
+    try:
+        with folder(output_dir, STAGING) as fd:
+            return [int(n) for n in os.listdir(fd) if n.isdigit()]
+    except (FileNotFoundError, Escape, NotADirectoryError):
+        return []
