@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from . import actions
-from .errors import EasError
+from .errors import EasError, Interrupted
 from .settings import load_settings
 
 CONNECTION_FLAGS = ("config_file", "db_engine", "db_path", "db_host", "db_port", "db_user",
@@ -125,7 +125,8 @@ def _print(command: str, result: dict) -> None:
             for task in result.get("blocked", []):
                 print(f"blocked: {task}")
             print("finished" if result["finished"] else
-                  "timed out" if result["timed_out"] else "stopped: no more progress possible")
+                  f"timed out; {result['returned_to_queue']} attempt(s) returned to the queue"
+                  if result["timed_out"] else "stopped: no more progress possible")
         return
     if result:
         print(json.dumps(result, indent=2, default=str))
@@ -137,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         result, status = _dispatch(args)
+    except Interrupted as exc:  # one line: what went back to the queue
+        print(f"eas: {exc}", file=sys.stderr)
+        return 128 + exc.signum
     except EasError as exc:
         print(f"eas: error: {exc}", file=sys.stderr)
         return 2

@@ -50,3 +50,11 @@ class ChainError(EasError):
 
 class BackupError(EasError):
     """A database dump cannot be written, read or restored."""
+
+
+class Interrupted(EasError):
+    """Stopped by SIGINT or SIGTERM; the message says what went back to the queue."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum

@@ -1,28 +1,157 @@
 """Embedded mode (SPEC §10): the scheduler plus N local worker processes on this machine,
-until a job (or all work) is finished, can make no more progress, or a timeout passes."""
+until a job (or all work) is finished, can make no more progress, or a timeout passes.
+
+However the run ends — finished, timed out, SIGINT (Ctrl-C) or SIGTERM — its workers stop the
+same way: SIGTERM (each kills its task runner and gives its attempt back to the queue, marked
+as interrupted), SIGKILL after ``STOP_GRACE`` seconds for any still there (its runner dies with
+it), then whatever a killed worker still held goes back to the queue too. No worker outlives
+the run, and none of its attempts stays "running" until the heartbeat age. A run stopped by a
+signal raises :class:`~plato_eas.errors.Interrupted`: "interrupted; N attempts returned to the
+queue".
+"""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import select
+import signal
+import sys
+import threading
 import time
+from typing import Any
 
+from .. import defaults
 from ..admin.queues import check_implementation
 from ..db import Database
+from ..errors import EasError, Interrupted
+from ..model import attempts
 from ..model.schema import check_version
 from ..model.states import UNFINISHED_STATES, blocked_tasks, job_summary, live_attempts
 from ..queues.base import open_queue
 from ..reports import run_report
 from ..settings import Settings
-from ..worker.worker import serve
+from ..worker.worker import Worker, plural
 from .scheduler import schedule_pass
 
 log = logging.getLogger(__name__)
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _worker_process(settings: Settings) -> None:
+class _Signals:
+    """SIGINT and SIGTERM while the run lasts: remembered, and the run's wait woken (a
+    handler that only sets a flag: no KeyboardInterrupt, no traceback)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._owner = os.getpid()
+        self._previous: dict = {}
+
+    def __enter__(self) -> _Signals:
+        self._r, self._w = os.pipe()
+        os.set_blocking(self._w, False)
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.signal(s, self._handle) for s in SIGNALS}
+        return self
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if os.getpid() != self._owner:  # a worker process that is not listening yet
+            os._exit(128 + signum)
+        self.received = self.received or signum
+        try:
+            os.write(self._w, b"!")
+        except OSError:
+            pass
+
+    def wait(self, seconds: float) -> None:
+        select.select([self._r], [], [], max(0.0, seconds))
+
+    def __exit__(self, *exc: Any) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        os.close(self._r)
+        os.close(self._w)
+
+
+def _worker_process(settings: Settings, slot: Any) -> None:
+    """One worker; ``slot`` tells the run its host id and how many attempts it gave back."""
     logging.basicConfig(level=logging.WARNING)
-    serve(settings)
+    logging.getLogger("plato_eas.worker.worker").setLevel(logging.ERROR)  # the run says it once
+    try:
+        worker = Worker(settings, daemon=True)
+        slot[0] = worker.host_id
+        worker.run()
+        slot[1] = worker.released
+    except EasError as exc:
+        log.error("worker process: %s", exc)
+        sys.exit(1)
+
+
+class _Workers:
+    """The run's worker processes, and every host id they ever had."""
+
+    def __init__(self, settings: Settings, size: int):
+        self.settings = settings
+        self.ctx = multiprocessing.get_context("fork")
+        self.procs: list[Any] = []
+        self.slots: list[Any] = []
+        for _ in range(size):
+            self.procs.append(self._spawn())
+
+    def _spawn(self) -> Any:
+        # Not daemonic: a task may start processes of its own (a multiprocessing pool), which
+        # Python forbids in a daemonic process; stop() ends them all.
+        slot = self.ctx.Array("q", 2, lock=False)
+        proc = self.ctx.Process(target=_worker_process, args=(self.settings, slot))
+        proc.start()
+        self.slots.append(slot)
+        return proc
+
+    def restart_dead(self) -> None:
+        dead = [p.exitcode for p in self.procs if not p.is_alive()]
+        if dead:
+            log.warning("worker process(es) exited (%s); restarting", dead)
+            self.procs = [p if p.is_alive() else self._spawn() for p in self.procs]
+
+    def stop(self, grace: float = defaults.STOP_GRACE) -> int:
+        """Stop every worker (SIGTERM, then SIGKILL after ``grace`` s); returns how many
+        attempts went back to the queue."""
+        for proc in self.procs:
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGTERM)
+        end = time.monotonic() + grace
+        for proc in self.procs:
+            proc.join(max(0.0, end - time.monotonic()))
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        returned = sum(int(slot[1]) for slot in self.slots)
+        hosts = [int(slot[0]) for slot in self.slots if slot[0]]
+        return returned + _release_leftovers(self.settings, hosts)
+
+
+def _release_leftovers(settings: Settings, hosts: list[int]) -> int:
+    """Give back the attempts still running on the run's (now gone) workers, and put them on
+    the queue again."""
+    if not hosts:
+        return 0
+    reason = "interrupted: its worker process was stopped; returned to the queue"
+    with Database(settings) as db:
+        queue = open_queue(db)
+        try:
+            def unit(tx) -> int:
+                held = attempts.release_held(tx, hosts, reason, time.time())
+                queue.stage(tx, held)
+                return sum(len(ids) for ids in held.values())
+
+            count = db.run(unit)
+            if count:
+                queue.publish()
+            return count
+        finally:
+            queue.close()
 
 
 def _settled(db: Database, job_name: str | None) -> bool:
@@ -40,50 +169,50 @@ def preview(settings: Settings, workers: int, job_name: str | None = None) -> di
     return result
 
 
-def run_local(settings: Settings, workers: int = 2, job_name: str | None = None,
-              timeout: float | None = None, poll: float = 0.2) -> dict:
-    with Database(settings) as db:
-        db.read(check_version)
-        check_implementation(db)
-    ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_worker_process, args=(settings,), daemon=True)
-             for _ in range(max(1, workers))]
-    for p in procs:
-        p.start()
+def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str | None,
+           timeout: float | None, poll: float) -> bool:
+    """Schedule until done, blocked, interrupted or past ``timeout``; True when timed out."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    timed_out = False
-    try:
-        with Database(settings) as db:
-            queue = open_queue(db)
-            while True:
+    with Database(settings) as db:
+        queue = open_queue(db)
+        try:
+            while not signals.received:
                 # Read the state *before* the pass: if nothing was queued or running then,
                 # nobody can have added tasks since, so an empty pass means no progress is
                 # possible (finished, or blocked on failures).
                 settled = _settled(db, job_name)
                 scheduled = schedule_pass(db, queue=queue, job_name=job_name)
                 if settled and not scheduled["attempt_ids"] and not scheduled["requeued"]:
-                    break
+                    return False
                 if deadline is not None and time.monotonic() > deadline:
-                    timed_out = True
-                    break
-                if any(not p.is_alive() for p in procs):
-                    dead = [p.exitcode for p in procs if not p.is_alive()]
-                    log.warning("worker process(es) exited (%s); restarting", dead)
-                    procs = [p if p.is_alive() else _restart(ctx, settings) for p in procs]
-                time.sleep(poll if not scheduled["attempt_ids"] else poll / 4)
+                    return True
+                pool.restart_dead()
+                pause = poll if not scheduled["attempt_ids"] else poll / 4
+                if deadline is not None:
+                    pause = min(pause, deadline - time.monotonic())
+                signals.wait(pause)
+            return False
+        finally:
             queue.close()
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.join(timeout=30)
-    return _result(settings, job_name, timed_out, timeout)
 
 
-def _restart(ctx, settings: Settings):
-    p = ctx.Process(target=_worker_process, args=(settings,), daemon=True)
-    p.start()
-    return p
+def run_local(settings: Settings, workers: int = 2, job_name: str | None = None,
+              timeout: float | None = None, poll: float = 0.2) -> dict:
+    with Database(settings) as db:
+        db.read(check_version)
+        check_implementation(db)
+    with _Signals() as signals:
+        pool = _Workers(settings, max(1, workers))
+        try:
+            timed_out = _drive(settings, pool, signals, job_name, timeout, poll)
+        finally:
+            returned = pool.stop()
+    if signals.received:
+        raise Interrupted(f"interrupted; {plural(returned, 'attempt')} returned to the queue",
+                          signals.received)
+    result = _result(settings, job_name, timed_out, timeout)
+    result["returned_to_queue"] = returned
+    return result
 
 
 def _result(settings: Settings, job_name: str | None, timed_out: bool,
