@@ -74,15 +74,20 @@ class _Signals:
         os.close(self._w)
 
 
+SLOT_IDS = 16  # attempt ids a worker process can report as given back
+
+
 def _worker_process(settings: Settings, slot: Any) -> None:
-    """One worker; ``slot`` tells the run its host id and how many attempts it gave back."""
+    """One worker; ``slot`` tells the run its host id, then the attempts it gave back."""
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("plato_eas.worker.worker").setLevel(logging.ERROR)  # the run says it once
     try:
         worker = Worker(settings, daemon=True)
         slot[0] = worker.host_id
         worker.run()
-        slot[1] = worker.released
+        returned = worker.returned[:SLOT_IDS]
+        slot[2:2 + len(returned)] = returned
+        slot[1] = len(returned)
     except EasError as exc:
         log.error("worker process: %s", exc)
         sys.exit(1)
@@ -102,7 +107,7 @@ class _Workers:
     def _spawn(self) -> Any:
         # Not daemonic: a task may start processes of its own (a multiprocessing pool), which
         # Python forbids in a daemonic process; stop() ends them all.
-        slot = self.ctx.Array("q", 2, lock=False)
+        slot = self.ctx.Array("q", 2 + SLOT_IDS, lock=False)
         proc = self.ctx.Process(target=_worker_process, args=(self.settings, slot))
         proc.start()
         self.slots.append(slot)
@@ -116,7 +121,8 @@ class _Workers:
 
     def stop(self, grace: float = defaults.STOP_GRACE) -> int:
         """Stop every worker (SIGTERM, then SIGKILL after ``grace`` s); returns how many
-        attempts went back to the queue."""
+        attempts went back to the queue (one given back twice — released by one worker, taken
+        and released again by another that was stopping too — counts once)."""
         for proc in self.procs:
             if proc.is_alive():
                 os.kill(proc.pid, signal.SIGTERM)
@@ -127,29 +133,29 @@ class _Workers:
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-        returned = sum(int(slot[1]) for slot in self.slots)
+        returned = {int(i) for slot in self.slots for i in slot[2:2 + slot[1]]}
         hosts = [int(slot[0]) for slot in self.slots if slot[0]]
-        return returned + _release_leftovers(self.settings, hosts)
+        return len(returned | set(_release_leftovers(self.settings, hosts)))
 
 
-def _release_leftovers(settings: Settings, hosts: list[int]) -> int:
+def _release_leftovers(settings: Settings, hosts: list[int]) -> list[int]:
     """Give back the attempts still running on the run's (now gone) workers, and put them on
-    the queue again."""
+    the queue again; returns their ids."""
     if not hosts:
-        return 0
+        return []
     reason = "interrupted: its worker process was stopped; returned to the queue"
     with Database(settings) as db:
         queue = open_queue(db)
         try:
-            def unit(tx) -> int:
+            def unit(tx) -> list[int]:
                 held = attempts.release_held(tx, hosts, reason, time.time())
                 queue.stage(tx, held)
-                return sum(len(ids) for ids in held.values())
+                return [i for ids in held.values() for i in ids]
 
-            count = db.run(unit)
-            if count:
+            released = db.run(unit)
+            if released:
                 queue.publish()
-            return count
+            return released
         finally:
             queue.close()
 

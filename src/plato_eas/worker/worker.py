@@ -80,7 +80,7 @@ class Worker:
         self.stopping = False
         self.stop_signal: int | None = None
         self.attempts_run = 0
-        self.released = 0
+        self.returned: list[int] = []  # attempts given back to the queue
         self._clear_leftovers()
 
     def stop(self, signum: int | None = None, _frame: Any = None) -> None:
@@ -132,7 +132,7 @@ class Worker:
         if self.stop_signal is not None:
             log.warning("interrupted (%s); %s returned to the queue",
                         signal.Signals(self.stop_signal).name,
-                        plural(self.released, "attempt"))
+                        plural(len(set(self.returned)), "attempt"))
         return self.attempts_run
 
     def _serve(self, attempt_id: int) -> bool:
@@ -170,7 +170,7 @@ class Worker:
         reason = f"interrupted ({name}) on {self.hostname}: returned to the queue"
         try:
             self.queue.release(attempt_id, reason)
-            self.released += 1
+            self.returned.append(attempt_id)
         except EasError as exc:
             log.error("attempt %d: could not return it to the queue (%s); it will be swept "
                       "as stalled", attempt_id, exc)
