@@ -93,18 +93,42 @@ def test_values_mariadb_refuses_fail_only_their_attempt(mysql_settings, monkeypa
     monkeypatch.setitem(implementations(), "null", returns)
     actions.submit(mysql_settings, chain={"job_name": "unstorable", "task_list": [
         *({"task": "null", "name": name} for name in UNSTORABLE),
-        {"task": "execution_for_loop", "name": "loop", "parameter": "p", "values": [1],
-         "task_list": [{"task": "null", "name": "n" * 300}]},  # taskName is VARCHAR(256)
         {"task": "null", "name": "after"}]})
     _run_all(mysql_settings)  # returns normally: no worker died
     rows = _by_name(mysql_settings)
-    for name in [*UNSTORABLE, "p_0"]:
+    for name in UNSTORABLE:
         assert (rows[name]["isFinished"], rows[name]["isRunning"], rows[name]["errorFail"]) \
             == (1, 0, 1), name
     assert (rows["after"]["isFinished"], rows["after"]["errorFail"]) == (1, 0)
     logged = {r["task_id"] for r in actions.report(mysql_settings, "errors",
                                                      job_name="unstorable")["rows"]}
-    assert {rows[name]["taskId"] for name in [*UNSTORABLE, "p_0"]} <= logged
+    assert {rows[name]["taskId"] for name in UNSTORABLE} <= logged
+
+
+def test_database_errors_while_recording_fail_only_their_attempt(mysql_settings):
+    """Errors nobody predicted: the database refuses a metadata value, and a child task."""
+    init(mysql_settings)
+    with Database(mysql_settings) as db:
+        for table, column, value in (("eas_metadata_item", "valueString", "poison-pill"),
+                                     ("eas_task", "taskName", "refused")):
+            db.run(lambda tx, t=table, c=column, v=value: tx.execute(
+                f"CREATE TRIGGER refuse_{t} BEFORE INSERT ON {t} FOR EACH ROW "
+                f"IF NEW.{c} = '{v}' THEN SIGNAL SQLSTATE '45000' "
+                f"SET MESSAGE_TEXT = 'refused by a trigger'; END IF"))
+    actions.submit(mysql_settings, chain={"job_name": "refused", "task_list": [
+        {"task": "null", "name": "poison", "set_metadata": {"note": "poison-pill"}},
+        {"task": "execution_for_loop", "name": "loop", "parameter": "p", "values": [1],
+         "task_list": [{"task": "null", "name": "refused"}]},
+        {"task": "null", "name": "after"}]})
+    _run_all(mysql_settings)  # returns normally: no worker died
+    rows = _by_name(mysql_settings)
+    for name in ("poison", "p_0"):
+        assert (rows[name]["isFinished"], rows[name]["isRunning"], rows[name]["errorFail"]) \
+            == (1, 0, 1), name
+        assert "refused by a trigger" in rows[name]["errorText"]
+    assert (rows["after"]["isFinished"], rows["after"]["errorFail"]) == (1, 0)
+    errors = actions.report(mysql_settings, "errors", job_name="refused")["rows"]
+    assert sum("refused by a trigger" in r["message"] for r in errors) == 2
 
 
 # -- time limits -------------------------------------------------------------------------------

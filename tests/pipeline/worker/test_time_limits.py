@@ -86,7 +86,7 @@ def _serve(settings) -> None:
     Worker(settings).run(until_empty=True)
 
 
-def _spin(ctx):
+def _spin(ctx, *_):
     while True:
         pass
 
@@ -119,7 +119,7 @@ def test_runaway_expansion_fails_its_task_in_time_while_heartbeats_go_on(install
     assert (rows["after"]["isFinished"], rows["after"]["errorFail"]) == (1, 0)
 
 
-def _hog(ctx):
+def _hog(ctx, *_):
     bytes(3 * 2**30)  # 3 GiB of address space (calloc: no page is touched)
     return []
 
