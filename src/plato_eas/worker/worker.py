@@ -40,7 +40,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 def time_limit(ctx: AttemptContext, registry: Registry) -> float | None:
     """Seconds the attempt may run: the task's own ``time_limit``, else its type's in the
     registry, else (control-flow expansions only) the default expansion limit."""
-    own = ctx.description.get("time_limit")
+    own = ctx.description.get("time_limit") if isinstance(ctx.description, dict) else None
     if isinstance(own, (int, float)) and not isinstance(own, bool) and 0 < own < float("inf"):
         return float(own)
     if ctx.task_type in registry.time_limits:
