@@ -45,13 +45,14 @@ class EasModule:
     def execute(self, action, *args, options=(), check_mode=True, diff=None):
         """Exit with ``plato_eas.actions.<action>(settings, *args, **options)``.
 
-        ``options``: module parameters passed on by name; ``check_mode``: pass the module's
-        check mode on; ``diff``: ``result -> {"prepared": text}`` for ``--diff``. A result's
-        ``failure`` fails the module with the result; its ``failed`` (a count of failed
-        tasks, which Ansible would read as the task's status) is returned as
-        ``failed_tasks``."""
+        ``options``: module parameters passed on by name when set (one left unset takes the
+        action's default: every default is set once, in ``plato_eas.defaults``);
+        ``check_mode``: pass the module's check mode on; ``diff``: ``result -> {"prepared":
+        text}`` for ``--diff``. A result's ``failure`` fails the module with the result; its
+        ``failed`` (a count of failed tasks, which Ansible would read as the task's status)
+        is returned as ``failed_tasks``."""
         params = self._module.params
-        kwargs = {name: params[name] for name in options}
+        kwargs = {name: params[name] for name in options if params[name] is not None}
         if check_mode:
             kwargs["check_mode"] = self._module.check_mode
         try:

@@ -20,9 +20,8 @@ author:
 options:
   workers:
     description:
-      - Number of local worker processes.
+      - Number of local worker processes. Default V(2).
     type: int
-    default: 2
   job_name:
     description:
       - Stop when this job is finished or blocked. Default when every task is.
@@ -30,8 +29,8 @@ options:
   timeout:
     description:
       - Give up after this many seconds (the work left stays queued for a later run).
+        Default V(3600).
     type: float
-    default: 3600
 extends_documentation_fragment:
   - plato.eas.connection
 attributes:
@@ -124,9 +123,9 @@ table:
 from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
 
 ARGUMENT_SPEC = dict(
-    workers=dict(type="int", default=2),
+    workers=dict(type="int"),
     job_name=dict(type="str"),
-    timeout=dict(type="float", default=3600),
+    timeout=dict(type="float"),
 )
 
 

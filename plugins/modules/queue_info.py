@@ -21,8 +21,8 @@ options:
   show_ids:
     description:
       - List the waiting attempt ids of a queue when it holds at most this many messages.
+        Default V(20).
     type: int
-    default: 20
 extends_documentation_fragment:
   - plato.eas.connection
   - plato.eas.attributes.info_module
@@ -70,7 +70,7 @@ from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasMod
 
 ARGUMENT_SPEC = dict(
     queues=dict(type="list", elements="str"),
-    show_ids=dict(type="int", default=20),
+    show_ids=dict(type="int"),
 )
 
 

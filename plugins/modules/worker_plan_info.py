@@ -41,9 +41,8 @@ options:
     default: []
   system_fraction:
     description:
-      - Largest fraction of a node one worker pod may request.
+      - Largest fraction of a node one worker pod may request. Default V(0.25).
     type: float
-    default: 0.25
   replicas:
     description:
       - Replicas per container (container name -> count) when not scaling. Default 1 each.
@@ -142,7 +141,7 @@ ARGUMENT_SPEC = dict(
     containers=dict(type="list", elements="str"),
     node_capacity=dict(type="dict"),
     nodes=dict(type="list", elements="dict", default=[]),
-    system_fraction=dict(type="float", default=0.25),
+    system_fraction=dict(type="float"),
     replicas=dict(type="dict", default={}),
     images=dict(type="dict", default={}),
     scaling=dict(type="dict"),

@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from . import defaults
 from .db import Database
 from .errors import ConfigError
-from .kube.resources import DEFAULT_FRACTION
 from .settings import Settings
 
 
@@ -113,13 +113,15 @@ def report(settings: Settings, name: str, dest: str | None = None, check_mode: b
         return run_report(db, name, **filters)
 
 
-def local_run(settings: Settings, workers: int = 2, job_name: str | None = None,
-              timeout: float | None = None, check_mode: bool = False) -> dict:
+def local_run(settings: Settings, workers: int = defaults.LOCAL_WORKERS,
+              job_name: str | None = None,
+              timeout: float | None = defaults.LOCAL_RUN_TIMEOUT,
+              check_mode: bool = False) -> dict:
     """Embedded mode (§10): scheduler + N local worker processes until the job (or all work)
-    is finished or blocked, or ``timeout`` passes. Returns changed, finished, timed_out,
-    failed (count), blocked (task list), progress rows, table, and ``failure`` (why the run
-    did not succeed, or None). ``check_mode``: the current progress and whether work is
-    left, running nothing."""
+    is finished or blocked, or ``timeout`` seconds pass (None: no limit). Returns changed,
+    finished, timed_out, failed (count), blocked (task list), progress rows, table, and
+    ``failure`` (why the run did not succeed, or None). ``check_mode``: the current progress
+    and whether work is left, running nothing."""
     from .scheduling.local_run import preview, run_local
 
     if workers < 1:
@@ -129,7 +131,7 @@ def local_run(settings: Settings, workers: int = 2, job_name: str | None = None,
     return run_local(settings, workers=workers, job_name=job_name, timeout=timeout)
 
 
-def scheduler(settings: Settings, interval: float = 2.0) -> dict:
+def scheduler(settings: Settings, interval: float = defaults.SCHEDULER_INTERVAL) -> dict:
     """The scheduler daemon: a scheduling pass every ``interval`` seconds until SIGTERM."""
     from .scheduling.scheduler import serve
 
@@ -149,7 +151,7 @@ def worker(settings: Settings, container: str | None = None,
 
 def worker_plan(settings: Settings, containers: list[str] | None = None,
                 node_capacity: dict | None = None, nodes: list[dict] | None = None,
-                system_fraction: float = DEFAULT_FRACTION, replicas: dict | None = None,
+                system_fraction: float = defaults.SYSTEM_FRACTION, replicas: dict | None = None,
                 images: dict | None = None, scaling: dict | None = None,
                 queue_depths: dict | None = None) -> dict:
     """The worker Deployments (image, command, resources capped to ``system_fraction`` of a

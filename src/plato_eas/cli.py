@@ -13,7 +13,7 @@ import logging
 import sys
 from typing import Any
 
-from . import actions
+from . import actions, defaults
 from .errors import EasError, Interrupted
 from .settings import load_settings
 
@@ -42,13 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("empty-queue", help="remove every waiting attempt from the queues")
     p.add_argument("queues", nargs="*")
     p = sub.add_parser("scheduler", help="run scheduling passes forever (daemon)")
-    p.add_argument("--interval", type=float, default=2.0)
+    p.add_argument("--interval", type=float, default=defaults.SCHEDULER_INTERVAL)
     p = sub.add_parser("worker", help="run a worker (service mode unless --until-empty)")
     p.add_argument("--container", default=None)
     p.add_argument("--task-type", dest="task_types", action="append")
     p.add_argument("--until-empty", action="store_true")
     p = sub.add_parser("run", help="embedded mode: scheduler + local workers until done")
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=defaults.LOCAL_WORKERS)
     p.add_argument("--job", dest="job_name")
     p.add_argument("--timeout", type=float)
     p = sub.add_parser("report", help="print a report (progress, job_tree, errors, timings, "

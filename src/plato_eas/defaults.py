@@ -13,3 +13,26 @@ EXPANSION_MEMORY_MB = 1024  # MiB of address space an expansion may add to its t
 # Stopping: seconds a stopping `eas run` gives its worker processes to return their attempts
 # to the queue before it kills them.
 STOP_GRACE = 5.0
+
+# Attempts (settings max_heartbeat_age, retry_limit).
+MAX_HEARTBEAT_AGE = 300.0  # seconds without a sign of life before a running attempt is stalled
+RETRY_LIMIT = 2  # a stalled task is retried while it has failed at most this often
+HEARTBEATS_PER_AGE = 4  # a worker beats this often within max_heartbeat_age ...
+HEARTBEAT_INTERVAL_RANGE = (0.2, 30.0)  # ... but never more often or more seldom (seconds)
+
+# Scheduling: the daemon, and the embedded runner (`eas run`, plato.eas.local_run).
+SCHEDULER_INTERVAL = 2.0  # seconds between the scheduler daemon's passes while idle
+LOCAL_WORKERS = 2  # worker processes of an embedded run
+LOCAL_RUN_TIMEOUT = 3600.0  # seconds an embedded run waits for its job (`eas run`: no limit)
+
+# Queues.
+SHOW_IDS = 20  # a queue report lists the attempt ids of a queue holding at most this many
+AMQP_HEARTBEAT = 600  # AMQP heartbeat timeout (seconds) a client asks the broker for
+AMQP_CONNECT_PATIENCE = 15.0  # seconds a one-off action waits for an unreachable broker
+AMQP_RECONNECT_PATIENCE = 300.0  # ... and once it has been connected
+
+# Kubernetes planning (plato.eas.worker_plan_info, the eas_workers and eas_scale roles).
+SYSTEM_FRACTION = 0.25  # largest fraction of a node one worker pod may request
+MIN_REPLICAS = 0  # replicas of a worker container when scaling, unless bounded per container
+MAX_REPLICAS = 4
+TASKS_PER_REPLICA = 10  # waiting messages one more replica is wanted for

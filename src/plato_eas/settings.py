@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .defaults import MAX_LOOP_ITERATIONS
+from . import defaults
 from .errors import ConfigError
 
 SECRET_FIELDS = frozenset({"db_password", "mq_password"})
@@ -46,9 +46,9 @@ class Settings:
     mq_ca_file: str = ""
     data_dir: str = ""
     registry_file: str = ""
-    max_heartbeat_age: float = 300.0
-    retry_limit: int = 2
-    max_loop_iterations: int = MAX_LOOP_ITERATIONS
+    max_heartbeat_age: float = defaults.MAX_HEARTBEAT_AGE
+    retry_limit: int = defaults.RETRY_LIMIT
+    max_loop_iterations: int = defaults.MAX_LOOP_ITERATIONS
     config_file: str = ""
 
     def __post_init__(self) -> None:

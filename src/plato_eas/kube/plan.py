@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
+from ..defaults import SYSTEM_FRACTION
 from ..errors import ConfigError
 from ..tasks.registry import Registry
-from .resources import DEFAULT_FRACTION, node_capacity, worker_resources
+from .resources import node_capacity, worker_resources
 from .scaling import ScalingPolicy, plan_replicas
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -29,7 +30,7 @@ def worker_plan(
     containers: Iterable[str] | None = None,
     node: Mapping[str, Any] | None = None,
     nodes: Iterable[Mapping[str, Any]] = (),
-    fraction: float = DEFAULT_FRACTION,
+    fraction: float = SYSTEM_FRACTION,
     replicas: Mapping[str, int] | None = None,
     images: Mapping[str, str] | None = None,
     scaling: Mapping[str, Any] | None = None,

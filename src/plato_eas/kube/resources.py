@@ -1,9 +1,10 @@
 """Pod resources for a worker container: the registry's request, capped to a node fraction.
 
-The prototype's ``--limit-to-system-fraction`` (default 0.25) kept any one worker from asking
-for more than that fraction of the machine. On Kubernetes the "machine" is a node: the cap is
-``fraction`` x the node's allocatable CPU and memory. GPUs are whole devices and are never
-split: a container gets what the registry asks for, at most the node's GPU count.
+The prototype's ``--limit-to-system-fraction`` (default 0.25, as ``defaults.SYSTEM_FRACTION``)
+kept any one worker from asking for more than that fraction of the machine. On Kubernetes the
+"machine" is a node: the cap is ``fraction`` x the node's allocatable CPU and memory. GPUs are
+whole devices and are never split: a container gets what the registry asks for, at most the
+node's GPU count.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from ..defaults import SYSTEM_FRACTION
 from ..errors import ConfigError
 from ..tasks.registry import Container
 from .quantity import GIB, format_cpu, format_memory, parse_quantity
 
 GPU_RESOURCE = "nvidia.com/gpu"
-DEFAULT_FRACTION = 0.25
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def node_capacity(value: Mapping[str, Any] | None = None,
 
 
 def worker_resources(container: Container, node: NodeCapacity | None = None,
-                     fraction: float = DEFAULT_FRACTION) -> WorkerResources:
+                     fraction: float = SYSTEM_FRACTION) -> WorkerResources:
     """Requests/limits for one worker pod of ``container``."""
     if not 0 < fraction <= 1:
         raise ConfigError(f"system fraction must be in (0, 1], not {fraction!r}")

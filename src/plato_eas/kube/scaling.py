@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ..defaults import MAX_REPLICAS, MIN_REPLICAS, TASKS_PER_REPLICA
 from ..errors import ConfigError
 from ..tasks.registry import Registry
 from .resources import WorkerResources
@@ -30,9 +31,9 @@ from .resources import WorkerResources
 class ScalingPolicy:
     min_replicas: Mapping[str, int] = field(default_factory=dict)  # per container
     max_replicas: Mapping[str, int] = field(default_factory=dict)
-    default_min: int = 0
-    default_max: int = 4
-    tasks_per_replica: int = 10
+    default_min: int = MIN_REPLICAS
+    default_max: int = MAX_REPLICAS
+    tasks_per_replica: int = TASKS_PER_REPLICA
     budget_cpu: float | None = None  # None: unlimited
     budget_memory_gb: float | None = None
     budget_gpu: int | None = None

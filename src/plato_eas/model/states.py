@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..db import Tx, chunks, marks
+from ..defaults import MAX_HEARTBEAT_AGE
 from .attempts import STALLED_SQL, stalled_cutoff
 
 WAITING, QUEUED, RUNNING, STALLED, DONE, FAILED = (
@@ -27,7 +28,6 @@ UNFINISHED_STATES = (WAITING, *IN_FLIGHT_STATES)  # work a run would still do
 # A job is *running* while a task is in flight or a waiting task may still become ready,
 # *blocked* when nothing is in flight and every waiting task is blocked, else *finished*.
 JOB_RUNNING, JOB_BLOCKED, JOB_FINISHED = "running", "blocked", "finished"
-DEFAULT_MAX_HEARTBEAT_AGE = 300.0
 
 # The state of attempt ``a`` (all-NULL when a LEFT JOIN found none: then 'waiting').
 # Its one ``?`` is the stalled cutoff (attempts.STALLED_SQL, the one definition of stalled).
@@ -95,7 +95,7 @@ def empty_counts() -> dict[str, int]:
 
 
 def task_state_counts(tx: Tx, job_name: str | None = None, now: float | None = None,
-                      max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[str, dict[str, int]]:
+                      max_age: float = MAX_HEARTBEAT_AGE) -> dict[str, dict[str, int]]:
     """{task type: {state: number of tasks}} by each task's latest attempt (all states keyed);
     only task types that have tasks appear."""
     params = (stalled_cutoff(max_age, now), job_name, job_name)
@@ -106,7 +106,7 @@ def task_state_counts(tx: Tx, job_name: str | None = None, now: float | None = N
 
 
 def attempt_state_counts(tx: Tx, job_name: str | None = None, now: float | None = None,
-                         max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[int, dict[str, int]]:
+                         max_age: float = MAX_HEARTBEAT_AGE) -> dict[int, dict[str, int]]:
     """{task id: {state: number of its attempts}} for tasks that have attempts (the job tree
     shows every attempt, not only the latest)."""
     params = (stalled_cutoff(max_age, now), job_name, job_name)
@@ -152,7 +152,7 @@ def _blocked_by(tx: Tx, now: float | None, max_age: float) -> dict[int, set[int]
 
 
 def blocked_tasks(tx: Tx, job_name: str | None = None, now: float | None = None,
-                  max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> list[dict]:
+                  max_age: float = MAX_HEARTBEAT_AGE) -> list[dict]:
     """Waiting tasks that can never become ready, ordered by task id, each with
     ``blocked_by``: the failed-for-good task ids at the root of the dependency."""
     blocked = _blocked_by(tx, now, max_age)
@@ -167,7 +167,7 @@ def blocked_tasks(tx: Tx, job_name: str | None = None, now: float | None = None,
 
 
 def job_summary(tx: Tx, job_name: str | None = None, now: float | None = None,
-                max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[str, int]:
+                max_age: float = MAX_HEARTBEAT_AGE) -> dict[str, int]:
     """{total, waiting, queued, running, stalled, done, failed, blocked} task counts for one
     job (None: every job); blocked tasks are also counted as waiting."""
     summary = {"total": 0, **empty_counts(), "blocked": 0}
@@ -198,7 +198,7 @@ def job_state(summary: dict[str, int]) -> str:
 
 
 def job_summaries(tx: Tx, job_name: str | None = None, now: float | None = None,
-                  max_age: float = DEFAULT_MAX_HEARTBEAT_AGE) -> dict[str | None, dict]:
+                  max_age: float = MAX_HEARTBEAT_AGE) -> dict[str | None, dict]:
     """{job name: job_summary-shaped counts plus ``state``} for every job, in one set-based
     query; for one named job also ``by_type`` (the same counts per task type, as
     task_state_counts gives them). Blocked tasks are counted (through the whole database's

@@ -47,6 +47,7 @@ import time
 from collections import deque
 from typing import Any, Callable, TypeVar
 
+from .. import defaults
 from ..db import Database, Tx
 from ..errors import EasError, QueueError
 from ..model import attempts
@@ -74,14 +75,14 @@ class _Reconnect(Exception):
 class AmqpQueue:
     implementation = "amqp"
     #: seconds to keep retrying before the first successful connection (admin actions)
-    connect_patience = 15.0
+    connect_patience = defaults.AMQP_CONNECT_PATIENCE
     #: seconds to keep retrying after a connection was lost (daemons survive broker restarts)
-    reconnect_patience = 300.0
+    reconnect_patience = defaults.AMQP_RECONNECT_PATIENCE
     #: longest a claim waits for a delivery while the broker still reports ready messages
     claim_wait = 5.0
     #: AMQP heartbeat timeout (seconds) the client asks for; it takes precedence over the
     #: broker's proposal
-    heartbeat = 600
+    heartbeat = defaults.AMQP_HEARTBEAT
     #: batches of at least this many messages are published on a connection of their own
     batch_connection_min = 200
 
@@ -468,7 +469,7 @@ class AmqpQueue:
             except (self.pika.exceptions.AMQPError, OSError):
                 self._drop()
 
-    def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
+    def depths(self, names: list[str], show_ids: int = defaults.SHOW_IDS) -> dict[str, dict]:
         """Ready messages per queue from the broker (passive declare, nothing consumed); the
         ids are the attempts the database records as queued for that task type."""
         names = list(names)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..db import Database, Tx
+from ..defaults import SHOW_IDS
 
 
 class JobQueue(Protocol):
@@ -46,7 +47,7 @@ class JobQueue(Protocol):
         """While a claimed attempt runs: keep the queue's connection alive (AMQP: answer the
         broker's heartbeats). The worker calls it with each task heartbeat."""
 
-    def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
+    def depths(self, names: list[str], show_ids: int = SHOW_IDS) -> dict[str, dict]:
         """{name: {"messages": n, "ids": [...] (only when n <= show_ids)}} without consuming."""
 
     def purge(self, names: list[str]) -> dict[str, list[int]]:

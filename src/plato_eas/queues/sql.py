@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 
 from ..db import Database, Tx, marks
+from ..defaults import SHOW_IDS
 from ..model import attempts
 
 _TYPE_IDS = """
@@ -122,7 +123,7 @@ class SqlQueue:
     def keepalive(self) -> None:
         """The queue is the task database: the heartbeat itself keeps it alive."""
 
-    def depths(self, names: list[str], show_ids: int = 20) -> dict[str, dict]:
+    def depths(self, names: list[str], show_ids: int = SHOW_IDS) -> dict[str, dict]:
         waiting = self.db.read(lambda tx: attempts.queued_by_type(tx, names))
         return {
             name: {"messages": len(ids), "ids": ids if len(ids) <= show_ids else []}

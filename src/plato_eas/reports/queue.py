@@ -4,6 +4,7 @@ ids when there are few; read from whichever queue implementation is configured."
 from __future__ import annotations
 
 from ..db import Database
+from ..defaults import SHOW_IDS
 from ..queues.base import open_queue
 from .base import Report
 from .render import Table
@@ -11,7 +12,7 @@ from .render import Table
 _QUEUE_NAMES = "SELECT taskTypeName FROM eas_task_types ORDER BY taskTypeName"
 
 
-def queue(db: Database, queues: list[str] | None = None, show_ids: int = 20) -> Report:
+def queue(db: Database, queues: list[str] | None = None, show_ids: int = SHOW_IDS) -> Report:
     """One row per queue (all task types, or the named ones), sorted by name; ``ids`` is
     None when more than ``show_ids`` messages wait."""
     names = sorted(queues) if queues else [

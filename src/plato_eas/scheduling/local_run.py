@@ -202,8 +202,9 @@ def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str 
             queue.close()
 
 
-def run_local(settings: Settings, workers: int = 2, job_name: str | None = None,
-              timeout: float | None = None, poll: float = 0.2) -> dict:
+def run_local(settings: Settings, workers: int = defaults.LOCAL_WORKERS,
+              job_name: str | None = None, timeout: float | None = None,
+              poll: float = 0.2) -> dict:
     with Database(settings) as db:
         db.read(check_version)
         check_implementation(db)

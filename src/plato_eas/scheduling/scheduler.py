@@ -16,6 +16,7 @@ import time
 from typing import Callable
 
 from ..db import Database, Tx
+from ..defaults import SCHEDULER_INTERVAL
 from ..errors import EasError
 from ..model import attempts
 from ..model.schema import check_version
@@ -143,7 +144,7 @@ def reschedule_unfinished(db: Database, job_name: str | None = None,
         queue.close()
 
 
-def run_forever(db: Database, interval: float = 2.0,
+def run_forever(db: Database, interval: float = SCHEDULER_INTERVAL,
                 stop: Callable[[], bool] = lambda: False) -> None:
     """A pass every ``interval`` seconds (sooner while work keeps arriving) until ``stop()``;
     database or broker outages are logged and retried, never fatal."""
@@ -164,7 +165,7 @@ def run_forever(db: Database, interval: float = 2.0,
             time.sleep(min(0.1, delay))
 
 
-def serve(settings: Settings, interval: float = 2.0) -> None:
+def serve(settings: Settings, interval: float = SCHEDULER_INTERVAL) -> None:
     """The scheduler daemon (``eas scheduler``): passes until SIGTERM, then a clean exit."""
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))

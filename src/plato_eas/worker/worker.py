@@ -71,7 +71,9 @@ class Worker:
         self.hostname = f"{socket.gethostname()}/{os.getpid()}"
         self.host_id = self.db.run(lambda tx: tx.insert(
             "INSERT INTO eas_worker_host (hostname) VALUES (?)", (self.hostname,)))
-        self.heartbeat_interval = max(0.2, min(30.0, settings.max_heartbeat_age / 4))
+        low, high = defaults.HEARTBEAT_INTERVAL_RANGE
+        self.heartbeat_interval = min(high, max(
+            low, settings.max_heartbeat_age / defaults.HEARTBEATS_PER_AGE))
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         limits = Limits(settings.max_loop_iterations)

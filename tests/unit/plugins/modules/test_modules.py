@@ -13,7 +13,8 @@ from plato_eas.settings import Settings
 
 MODULES = "ansible_collections.plato.eas.plugins.modules."
 
-# module -> (module args, action called, positional args, keyword args, check mode passed on)
+# module -> (module args, action called, positional args, keyword args, check mode passed on);
+# an option left unset is not passed on: the action's default applies
 CASES = {
     "schema": ({"state": "absent"}, "init_schema", (), {"state": "absent"}, True),
     "queues": ({}, "init_queues", (), {}, True),
@@ -21,28 +22,27 @@ CASES = {
     "db_restore": ({"src": "/tmp/x.sql.gz", "force": True}, "db_restore", (),
                    {"src": "/tmp/x.sql.gz", "force": True}, True),
     "submit": ({"chain": {"task_list": []}}, "submit", (),
-               {"chain": {"task_list": []}, "src": None, "validate_only": False}, True),
+               {"chain": {"task_list": []}, "validate_only": False}, True),
     "schedule": ({}, "schedule", (), {}, True),
     "reschedule": ({"job_name": "j"}, "reschedule", (), {"job_name": "j"}, True),
     "empty_queue": ({"queues": ["null"]}, "empty_queue", (), {"queues": ["null"]}, True),
     "progress_info": ({"job_name": "j"}, "report", ("progress",), {"job_name": "j"}, False),
     "job_tree_info": ({"max_depth": 2}, "report", ("job_tree",),
-                      {"job_name": None, "max_depth": 2, "running_only": False}, False),
+                      {"max_depth": 2, "running_only": False}, False),
     "errors_info": ({"task_type": "error"}, "report", ("errors",),
-                    {"job_name": None, "task_type": "error"}, False),
+                    {"task_type": "error"}, False),
     "timings_info": ({}, "report", ("timings",),
-                     {"dest": None, "check_mode": False, "job_name": None, "task_type": None},
+                     {"check_mode": False},
                      False),
     "pass_fail_info": ({"job_name": "j"}, "report", ("pass_fail",),
-                       {"dest": None, "check_mode": False, "job_name": "j", "task_type": None},
+                       {"check_mode": False, "job_name": "j"},
                        False),
-    "queue_info": ({}, "report", ("queue",), {"queues": None, "show_ids": 20}, False),
+    "queue_info": ({}, "report", ("queue",), {}, False),
     "local_run": ({"workers": 3, "job_name": "j", "timeout": 5}, "local_run", (),
                   {"workers": 3, "job_name": "j", "timeout": 5.0}, True),
     "worker_plan_info": ({"containers": ["eas-base"], "system_fraction": 0.5}, "worker_plan",
-                         (), {"containers": ["eas-base"], "node_capacity": None, "nodes": [],
-                              "system_fraction": 0.5, "replicas": {}, "images": {},
-                              "scaling": None, "queue_depths": None}, False),
+                         (), {"containers": ["eas-base"], "nodes": [], "system_fraction": 0.5,
+                              "replicas": {}, "images": {}}, False),
 }
 
 
@@ -239,8 +239,7 @@ def test_csv_dest_is_passed_to_the_report(name, report, run_module, fake_actions
     called, _settings, args, kwargs = fake.calls[0]
     assert called == "report"
     assert args == (report,)
-    assert kwargs == {"dest": str(tmp_path / "r.csv"), "check_mode": True, "job_name": "j",
-                      "task_type": None}
+    assert kwargs == {"dest": str(tmp_path / "r.csv"), "check_mode": True, "job_name": "j"}
 
 
 FINISHED = {"changed": True, "finished": True, "timed_out": False, "failed": 0, "blocked": [],
