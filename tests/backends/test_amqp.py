@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 from backend_helpers import add_null_tasks, attempt_rows, init, new_host
@@ -40,6 +42,17 @@ def settings(request, tmp_path, rabbitmq, clean_queues):
 def queue_for(settings) -> tuple[Database, AmqpQueue]:
     db = Database(settings)
     return db, AmqpQueue(db)
+
+
+@contextmanager
+def opened(settings) -> Iterator[tuple[Database, AmqpQueue]]:
+    """A queue on a database connection of its own, both closed at the end."""
+    db, q = queue_for(settings)
+    try:
+        yield db, q
+    finally:
+        q.close()
+        db.close()
 
 
 def schedule(settings) -> list[int]:
@@ -184,22 +197,14 @@ def test_purge_and_empty_queue_keep_database_and_broker_in_step(settings):
     ids = schedule(settings)
     planned = actions.empty_queue(settings, check_mode=True)
     assert planned["attempt_ids"] == ids and planned["changed"]
-    db, q = queue_for(settings)
-    try:
+    with opened(settings) as (_db, q):
         assert q.depths(["null"])["null"]["messages"] == 4
-    finally:
-        q.close()
-        db.close()
     result = actions.empty_queue(settings, queues=["null"])
     assert result["attempt_ids"] == ids and result["per_queue"] == {"null": ids}
     assert not any(r["isQueued"] for r in attempt_rows(settings))
-    db, q = queue_for(settings)
-    try:
+    with opened(settings) as (_db, q):
         assert q.depths(["null"]) == {"null": {"messages": 0, "ids": []}}
         assert q.claim(["null"], 1) is None
-    finally:
-        q.close()
-        db.close()
     assert actions.empty_queue(settings)["changed"] is False
     # reschedule queues them again, through the broker
     again = actions.reschedule(settings)
@@ -219,12 +224,8 @@ def test_a_task_longer_than_twice_the_amqp_heartbeat_is_acked_once_and_run_once(
     (attempt_id,) = schedule(fast)
     assert Worker(fast, task_types=["null"]).run(max_attempts=1) == 1
     # The worker has closed its connection: a message it did not manage to ack is back.
-    db, q = queue_for(fast)
-    try:
+    with opened(fast) as (_db, q):
         assert q.depths(["null"])["null"]["messages"] == 0
-    finally:
-        q.close()
-        db.close()
     assert Worker(fast, task_types=["null"]).run(until_empty=True) == 0
     rows = attempt_rows(fast)
     assert [(r["schedulingAttemptId"], r["isFinished"], r["errorFail"]) for r in rows] == [
@@ -251,15 +252,11 @@ class _CommitFails:
 def test_a_purge_whose_commit_fails_leaves_database_and_broker_agreeing(settings):
     add_null_tasks(settings, 3)
     ids = schedule(settings)
-    db, q = queue_for(settings)
-    try:
+    with opened(settings) as (db, q):
         db._conn = _CommitFails(db.conn)
         with pytest.raises(DatabaseError):
             q.purge(["null"])
         assert q.depths(["null"]) == {"null": {"messages": 3, "ids": ids}}
-    finally:
-        q.close()
-        db.close()
     assert [r["isQueued"] for r in attempt_rows(settings)] == [1, 1, 1]
 
 
@@ -278,12 +275,8 @@ def test_a_publish_whose_database_unit_is_retried_sends_each_message_once(
     monkeypatch.setattr(Tx, "execute", deadlock_once)
     ids = schedule(settings)
     assert conflicts
-    db, q = queue_for(settings)
-    try:
+    with opened(settings) as (_db, q):
         assert q.depths(["null"]) == {"null": {"messages": 3, "ids": ids}}
-    finally:
-        q.close()
-        db.close()
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
@@ -291,15 +284,11 @@ def test_a_large_batch_is_published_whole_on_a_connection_of_its_own(settings):
     count = AmqpQueue.batch_connection_min + 50
     add_null_tasks(settings, count)
     ids = schedule(settings)
-    db, q = queue_for(settings)
-    try:
+    with opened(settings) as (db, q):
         assert q.depths(["null"], show_ids=count) == {"null": {"messages": count, "ids": ids}}
         assert db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM eas_queue_outbox")) == 0
         got = [q.claim(["null"], 1) for _ in range(count)]
         assert sorted(got) == ids
-    finally:
-        q.close()
-        db.close()
 
 
 def test_wrong_password_fails_at_once_in_one_line(settings):
