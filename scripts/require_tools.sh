@@ -5,7 +5,7 @@
 # machine runs `make test` with nothing installed by hand. Run directly, it checks the whole
 # list (`bash scripts/require_tools.sh`, or `--list` to print it).
 #
-# Add a command here before a script uses it: tests/pipeline/test_scripts_tools.py fails when
+# Add a command here before a script uses it: tests/scripts/test_tools.py fails when
 # a script calls a command that is neither a shell builtin nor listed below.
 
 # command -> Debian package (commands of the same package share it), or @FOLDER for a tool
