@@ -18,4 +18,5 @@ def queues_diff(result):
     if before != result["implementation"]:
         lines.append(f"implementation: {before} -> {result['implementation']}")
     lines += [f"+ queue {name}" for name in result.get("declared") or []]
+    lines += [f"~ queue {name} (priorities)" for name in result.get("upgraded") or []]
     return {"prepared": "\n".join(lines)}

@@ -20,6 +20,12 @@ options:
       - An unknown name fails without emptying anything.
     type: list
     elements: str
+  job_name:
+    description:
+      - Only remove the attempts of this job; the other jobs' attempts stay queued (also in
+        RabbitMQ). An unknown job fails without emptying anything.
+      - To stop a job altogether, use M(plato.eas.cancel).
+    type: str
 extends_documentation_fragment:
   - plato.eas.connection
 attributes:
@@ -35,6 +41,7 @@ attributes:
 seealso:
   - module: plato.eas.queue_info
   - module: plato.eas.reschedule
+  - module: plato.eas.cancel
 """
 
 EXAMPLES = r"""
@@ -44,6 +51,10 @@ EXAMPLES = r"""
 - name: Empty only the transit-search queues
   plato.eas.empty_queue:
     queues: [transit_search_bls, transit_search_tls]
+
+- name: Take one job's attempts off every queue
+  plato.eas.empty_queue:
+    job_name: grid_2026_12
 """
 
 RETURN = r"""
@@ -58,15 +69,20 @@ per_queue:
   returned: always
   type: dict
   sample: {"null": [15, 16]}
+job_name:
+  description: The job whose attempts were removed (null for every job).
+  returned: always
+  type: str
+  sample: grid_2026_12
 """
 
 from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule
 
-ARGUMENT_SPEC = dict(queues=dict(type="list", elements="str"))
+ARGUMENT_SPEC = dict(queues=dict(type="list", elements="str"), job_name=dict(type="str"))
 
 
 def main():
-    EasModule(ARGUMENT_SPEC).execute("empty_queue", options=("queues",))
+    EasModule(ARGUMENT_SPEC).execute("empty_queue", options=("queues", "job_name"))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,12 @@ description:
     implementation chosen with O(queue_implementation) (V(sql) - the attempt table is the
     queue, nothing to declare; V(amqp) - one durable RabbitMQ queue per task type).
   - Records that choice in the task database, so workers and the scheduler agree on it.
+  - RabbitMQ queues are declared with C(x-max-priority), so that the broker delivers the
+    attempts of higher priority first. RabbitMQ cannot change the arguments of an existing
+    queue; a queue declared without priorities (by an earlier release) is declared again
+    with them when it is empty and has no consumer. One that still holds messages keeps
+    working first in, first out and is listed in RV(without_priority), with a warning - empty
+    it (M(plato.eas.empty_queue)), run this module again, then M(plato.eas.reschedule).
   - Requires the schema (M(plato.eas.schema)) to exist.
   - Replaces the prototype's C(database_initialisation/init_queues.py).
 author:
@@ -69,6 +75,17 @@ declared:
   type: list
   elements: str
   sample: []
+upgraded:
+  description: Queues declared without priorities that this run declared again with them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["null"]
+without_priority:
+  description: Queues still without priorities, with the messages each holds.
+  returned: always
+  type: dict
+  sample: {"transit_search_tls": 1200}
 """
 
 from ansible_collections.plato.eas.plugins.module_utils.diffs import queues_diff

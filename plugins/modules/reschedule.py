@@ -9,13 +9,15 @@ version_added: 0.1.0
 description:
   - Gives every task that has no successful attempt, and none queued or running, a new
     attempt on its queue - typically after fixing the cause of failures.
+  - Naming a job cancelled by M(plato.eas.cancel) resumes it. Without O(job_name), cancelled
+    jobs are left alone (listed in RV(skipped)).
   - Replaces the prototype's C(queue_management/reschedule_all_unfinished_jobs.py).
 author:
   - PLATO WP36 EAS team (@plato-wp36)
 options:
   job_name:
     description:
-      - Only reschedule the tasks of this job.
+      - Only reschedule the tasks of this job; resumes it when it was cancelled.
     type: str
 extends_documentation_fragment:
   - plato.eas.connection
@@ -33,6 +35,7 @@ attributes:
 seealso:
   - module: plato.eas.schedule
   - module: plato.eas.errors_info
+  - module: plato.eas.cancel
 """
 
 EXAMPLES = r"""
@@ -54,6 +57,18 @@ task_ids:
   type: list
   elements: int
   sample: [7, 9]
+resumed:
+  description: The cancelled job resumed (or that would be).
+  returned: always
+  type: list
+  elements: str
+  sample: [transit_search_2026_11]
+skipped:
+  description: Cancelled jobs left alone (only without O(job_name)).
+  returned: always
+  type: list
+  elements: str
+  sample: []
 """
 
 from ansible_collections.plato.eas.plugins.module_utils.eas_module import EasModule

@@ -11,6 +11,8 @@ description:
     it into its child tasks when it runs (see C(docs/chains.md) for the chain format).
   - The whole chain is validated before anything is written. An invalid chain fails with
     every problem listed with its JSON path, and writes nothing.
+  - A chain is a job. A chain whose job name is taken by an earlier one is refused, unless
+    O(allow_existing_job) adds it to that job.
   - Replaces the prototype's C(job_submission/submit.py).
 author:
   - PLATO WP36 EAS team (@plato-wp36)
@@ -31,6 +33,19 @@ options:
       - Only validate the chain; write nothing and report no change.
     type: bool
     default: false
+  allow_existing_job:
+    description:
+      - Add the chain to the job of the same name when there is one (reports then count both
+        chains as one job), instead of refusing it.
+    type: bool
+    default: false
+  priority:
+    description:
+      - The job's priority, from -5 to 5; overrides the chain's C(priority). Workers take
+        the queued attempts of higher priority first, and those of equal priority first in,
+        first out. Every task of the job inherits it unless it sets its own.
+      - Default the chain's C(priority), else 0.
+    type: int
 extends_documentation_fragment:
   - plato.eas.connection
 attributes:
@@ -67,6 +82,11 @@ EXAMPLES = r"""
   plato.eas.submit:
     src: /srv/eas/chains/transit_search.json
     validate_only: true
+
+- name: An urgent job, ahead of whatever is queued
+  plato.eas.submit:
+    src: /srv/eas/chains/follow_up.json
+    priority: 5
 """
 
 RETURN = r"""
@@ -85,6 +105,17 @@ task_count:
   returned: always
   type: int
   sample: 4
+priority:
+  description: The job's priority.
+  returned: always
+  type: int
+  sample: 0
+job_exists:
+  description: Whether a job of that name existed before (then the chain was added to it,
+    with O(allow_existing_job)).
+  returned: always
+  type: bool
+  sample: false
 problems:
   description: When the chain is invalid, every problem found, with its JSON path.
   returned: failure
@@ -99,13 +130,16 @@ ARGUMENT_SPEC = dict(
     src=dict(type="path"),
     chain=dict(type="dict"),
     validate_only=dict(type="bool", default=False),
+    allow_existing_job=dict(type="bool", default=False),
+    priority=dict(type="int"),
 )
 
 
 def main():
     EasModule(
         ARGUMENT_SPEC, mutually_exclusive=[("src", "chain")], required_one_of=[("src", "chain")],
-    ).execute("submit", options=("chain", "src", "validate_only"))
+    ).execute("submit", options=("chain", "src", "validate_only", "allow_existing_job",
+                                 "priority"))
 
 
 if __name__ == "__main__":

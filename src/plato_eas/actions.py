@@ -56,16 +56,22 @@ def db_restore(settings: Settings, src: str, force: bool = False,
 
 
 def submit(settings: Settings, chain: dict | None = None, src: str | None = None,
-           validate_only: bool = False, check_mode: bool = False) -> dict:
-    """Validate and register a chain (inline ``chain`` or JSON file ``src``).
-    Returns changed, task_id (None when not written), job_name, task_count (top level);
-    ``check_mode`` validates only and says a real run would register it."""
-    from .chains.submit import submit_chain
+           validate_only: bool = False, allow_existing_job: bool = False,
+           priority: int | None = None, check_mode: bool = False) -> dict:
+    """Validate and register a chain (inline ``chain`` or JSON file ``src``) as a new job; a
+    job name that exists is refused unless ``allow_existing_job``. ``priority`` (-5 to 5)
+    overrides the chain's. Returns changed, task_id (None when not written), job_name,
+    job_exists, priority, task_count (top level); ``check_mode`` validates only and says a
+    real run would register it (or refuses the job name as a real run would)."""
+    from .chains.submit import refuse_existing, submit_chain
 
     with Database(settings) as db:
         result = submit_chain(db, chain=chain, src=src,
-                              validate_only=validate_only or check_mode)
+                              validate_only=validate_only or check_mode,
+                              allow_existing_job=allow_existing_job, priority=priority)
     if check_mode and not validate_only:
+        if result["job_exists"] and not allow_existing_job:
+            raise refuse_existing(result["job_name"])
         result["changed"] = True
     return result
 
@@ -82,21 +88,34 @@ def schedule(settings: Settings, check_mode: bool = False) -> dict:
 def reschedule(settings: Settings, job_name: str | None = None,
                check_mode: bool = False) -> dict:
     """Queue a new attempt for every unfinished task (no successful, queued or running
-    attempt). Returns changed, attempt_ids (new), task_ids."""
+    attempt). Naming a cancelled job resumes it; without ``job_name`` cancelled jobs are left
+    alone. Returns changed, attempt_ids (new), task_ids, resumed (jobs), skipped (cancelled
+    jobs left alone)."""
     from .scheduling.scheduler import reschedule_unfinished
 
     with Database(settings) as db:
         return reschedule_unfinished(db, job_name=job_name, check_mode=check_mode)
 
 
+def cancel(settings: Settings, job_name: str, check_mode: bool = False) -> dict:
+    """Cancel a job: its queued attempts leave the queue, its running attempts are stopped,
+    all recorded as cancelled, and nothing of it is scheduled until ``reschedule`` names it.
+    Returns changed, job_name, cancelled, queued_attempt_ids, running_attempt_ids,
+    retry_attempt_ids."""
+    from .scheduling.cancel import cancel as run
+
+    with Database(settings) as db:
+        return run(db, job_name, check_mode=check_mode)
+
+
 def empty_queue(settings: Settings, queues: list[str] | None = None,
-                check_mode: bool = False) -> dict:
-    """Remove every waiting attempt from the queues (all, or the named task types).
-    Returns changed, attempt_ids, per_queue."""
+                job_name: str | None = None, check_mode: bool = False) -> dict:
+    """Remove every waiting attempt from the queues (all, or the named task types; of one job
+    only with ``job_name``). Returns changed, attempt_ids, per_queue, job_name."""
     from .admin.queues import empty_queues
 
     with Database(settings) as db:
-        return empty_queues(db, names=queues, check_mode=check_mode)
+        return empty_queues(db, names=queues, job_name=job_name, check_mode=check_mode)
 
 
 def report(settings: Settings, name: str, dest: str | None = None, check_mode: bool = False,

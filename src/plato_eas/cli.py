@@ -36,11 +36,24 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("submit", help="validate and submit a task chain (JSON file)")
     p.add_argument("src")
     p.add_argument("--validate-only", action="store_true")
+    p.add_argument("--allow-existing-job", action="store_true",
+                   help="add the chain to an existing job of the same name")
+    p.add_argument("--priority", type=int,
+                   help="the job's priority, -5 to 5 (higher runs first; default: the chain's)")
     sub.add_parser("schedule", help="one scheduling pass")
-    p = sub.add_parser("reschedule", help="queue a new attempt for every unfinished task")
+    p = sub.add_parser("reschedule", help="queue a new attempt for every unfinished task "
+                                          "(naming a cancelled job resumes it)")
     p.add_argument("--job", dest="job_name")
     p = sub.add_parser("empty-queue", help="remove every waiting attempt from the queues")
     p.add_argument("queues", nargs="*")
+    p.add_argument("--job", dest="job_name", help="only the attempts of this job")
+    p = sub.add_parser("jobs", help="every job: submitted, task counts by state, first start, "
+                                    "last end, state")
+    p.add_argument("--job", dest="job_name")
+    p.add_argument("--csv", dest="dest", help="write the CSV form to this file")
+    p = sub.add_parser("cancel", help="cancel a job: its queued attempts leave the queue, its "
+                                      "running attempts are stopped (reschedule resumes it)")
+    p.add_argument("job_name", metavar="JOB")
     p = sub.add_parser("scheduler", help="run scheduling passes forever (daemon)")
     p.add_argument("--interval", type=float, default=defaults.SCHEDULER_INTERVAL)
     p = sub.add_parser("worker", help="run a worker (service mode unless --until-empty)")
@@ -88,13 +101,20 @@ def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
     if cmd == "queues":
         return actions.init_queues(settings), 0
     if cmd == "submit":
-        return actions.submit(settings, src=args.src, validate_only=args.validate_only), 0
+        return actions.submit(settings, src=args.src, validate_only=args.validate_only,
+                              allow_existing_job=args.allow_existing_job,
+                              priority=args.priority), 0
     if cmd == "schedule":
         return actions.schedule(settings), 0
     if cmd == "reschedule":
         return actions.reschedule(settings, job_name=args.job_name), 0
     if cmd == "empty-queue":
-        return actions.empty_queue(settings, queues=args.queues or None), 0
+        return actions.empty_queue(settings, queues=args.queues or None,
+                                   job_name=args.job_name), 0
+    if cmd == "jobs":
+        return actions.report(settings, "jobs", dest=args.dest, job_name=args.job_name), 0
+    if cmd == "cancel":
+        return actions.cancel(settings, job_name=args.job_name), 0
     if cmd == "scheduler":
         actions.scheduler(settings, interval=args.interval)
         return {}, 0

@@ -16,7 +16,7 @@ STOP_GRACE = 5.0
 
 # Attempts (settings max_heartbeat_age, retry_limit).
 MAX_HEARTBEAT_AGE = 300.0  # seconds without a sign of life before a running attempt is stalled
-RETRY_LIMIT = 2  # a stalled task is retried while it has failed at most this often
+RETRY_LIMIT = 2  # the default retry policy's max_retries (for stalled attempts only)
 HEARTBEATS_PER_AGE = 4  # a worker beats this often within max_heartbeat_age ...
 HEARTBEAT_INTERVAL_RANGE = (0.2, 30.0)  # ... but never more often or more seldom (seconds)
 
@@ -36,3 +36,18 @@ SYSTEM_FRACTION = 0.25  # largest fraction of a node one worker pod may request
 MIN_REPLICAS = 0  # replicas of a worker container when scaling, unless bounded per container
 MAX_REPLICAS = 4
 TASKS_PER_REPLICA = 10  # waiting messages one more replica is wanted for
+
+# Retries of failed attempts (tasks.retries): a task type without a retry policy in the
+# registry retries stalled attempts only, at most `retry_limit` times (a setting), at once.
+RETRY_ON = ("stalled",)  # which failures the default policy retries
+RETRY_BACKOFF = 0.0  # seconds before the first retry
+RETRY_BACKOFF_FACTOR = 2.0  # each further retry waits this many times longer
+MAX_RETRY_BACKOFF = 3600.0  # seconds: no retry waits longer
+MAX_RETRIES = 100  # the most retries a policy may ask for
+
+# Priorities (chain field `priority`, submit option): higher runs first; the range maps onto
+# RabbitMQ's message priorities 0 .. PRIORITY_MAX - PRIORITY_MIN (`x-max-priority`).
+PRIORITY_MIN, PRIORITY_MAX, PRIORITY_DEFAULT = -5, 5, 0
+
+# Cancel: how often a worker checks that the attempt it runs was not cancelled meanwhile.
+CANCEL_CHECK_INTERVAL = 2.0  # seconds

@@ -48,6 +48,10 @@ class ChainError(EasError):
         super().__init__(f"invalid chain ({len(problems)} problem(s)): {shown}")
 
 
+class JobError(EasError):
+    """An unknown job, or a job name a submission may not reuse."""
+
+
 class BackupError(EasError):
     """A database dump cannot be written, read or restored."""
 

@@ -13,7 +13,7 @@ from backend_helpers import add_null_tasks, attempt_rows, init, new_host
 from plato_eas import actions
 from plato_eas.db import Database, Tx
 from plato_eas.errors import DatabaseError, QueueError
-from plato_eas.queues.amqp import AmqpQueue
+from plato_eas.queues.amqp import QUEUE_ARGUMENTS, AmqpQueue
 from plato_eas.scheduling.scheduler import schedule_pass
 from plato_eas.worker.worker import Worker
 
@@ -68,10 +68,14 @@ def test_init_queues_declares_one_durable_queue_per_task_type(settings, clean_qu
         depths = q.depths(clean_queues)
         assert set(depths) == set(clean_queues)
         assert all(d == {"messages": 0, "ids": []} for d in depths.values())
-        # durable: redeclaring with durable=True is accepted, non-durable is refused
-        q._broker(lambda: q._ch.queue_declare(queue="null", durable=True))
+        # durable, with priorities: redeclaring so is accepted, anything else is refused
+        q._broker(lambda: q._ch.queue_declare(queue="null", durable=True,
+                                              arguments=QUEUE_ARGUMENTS))
         with pytest.raises(QueueError, match="PRECONDITION_FAILED"):
-            q._broker(lambda: q._ch.queue_declare(queue="null", durable=False))
+            q._broker(lambda: q._ch.queue_declare(queue="null", durable=False,
+                                                  arguments=QUEUE_ARGUMENTS))
+        with pytest.raises(QueueError, match="inequivalent arg 'x-max-priority'"):
+            q._broker(lambda: q._ch.queue_declare(queue="null", durable=True))
     finally:
         q.close()
         db.close()

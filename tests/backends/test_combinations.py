@@ -13,6 +13,7 @@ from backend_helpers import add_null_tasks
 from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.errors import EasError
+from plato_eas.model.schema import SCHEMA_VERSION
 
 CHAINS = Path(__file__).resolve().parents[2] / "examples" / "chains"
 
@@ -24,7 +25,7 @@ def chain(name: str) -> dict:
 @pytest.fixture
 def installed(backend):
     first = actions.init_schema(backend)
-    assert first["changed"] and first["version"] == 1
+    assert first["changed"] and first["version"] == SCHEMA_VERSION
     queues = actions.init_queues(backend)
     assert queues["changed"] and queues["implementation"] == backend.queue_implementation
     return backend

@@ -21,6 +21,7 @@ ATTEMPT_STATES = {
              "allProductsPassedQc": 1},
     "failed": {"isFinished": 1, "errorFail": 1, "startTime": NOW - 100, "endTime": NOW - 95,
                "allProductsPassedQc": 0},
+    "cancelled": {"startTime": NOW - 100, "endTime": NOW - 80, "errorText": "cancelled"},
     "idle": {},
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..db import Database, Tx
 from ..errors import QueueError
+from ..model import attempts, jobs
 from ..model.schema import check_version
 from ..queues.base import open_queue
 
@@ -38,10 +39,12 @@ def init_queues(db: Database, check_mode: bool = False) -> dict:
 
     names, recorded = db.read(inspect)
     declared: list[str] = []
+    priorities: dict = {"upgraded": [], "without_priority": {}}
     if not check_mode:
         queue = open_queue(db)
         try:
             declared = queue.declare(names)
+            priorities = queue.prioritise(names)
         finally:
             queue.close()
         if recorded != impl:
@@ -49,12 +52,21 @@ def init_queues(db: Database, check_mode: bool = False) -> dict:
     elif impl == "amqp":
         declared = names  # cannot tell without touching the broker; report the plan
     return {
-        "changed": bool(declared) or recorded != impl,
+        "changed": bool(declared or priorities["upgraded"]) or recorded != impl,
         "implementation": impl,
         "previous_implementation": recorded,
         "queues": names,
         "declared": declared,
+        **priorities,
+        "warnings": [_without_priority(name, messages)
+                     for name, messages in priorities["without_priority"].items()],
     }
+
+
+def _without_priority(name: str, messages: int) -> str:
+    return (f"queue {name} was declared without priorities and holds {messages} message(s) "
+            "or a consumer: it delivers first in, first out until it is declared again; "
+            f"empty it (empty_queue {name}), run queues again, then reschedule")
 
 
 def _record(tx: Tx, impl: str) -> None:
@@ -62,23 +74,29 @@ def _record(tx: Tx, impl: str) -> None:
     tx.execute("INSERT INTO eas_config (configKey, configValue) VALUES (?, ?)", (CONFIG_KEY, impl))
 
 
-def empty_queues(db: Database, names: list[str] | None = None, check_mode: bool = False) -> dict:
+def empty_queues(db: Database, names: list[str] | None = None, job_name: str | None = None,
+                 check_mode: bool = False) -> dict:
+    """Take the waiting attempts off the queues (all, the named task types, and of
+    ``job_name`` only when given); an unknown queue or job is refused."""
     known = db.read(task_type_names)
     unknown = sorted(set(names or []) - set(known))
     if unknown:
         raise QueueError(f"unknown queue(s) (task types): {', '.join(unknown)}")
+    if job_name is not None:
+        db.read(lambda tx: jobs.require(tx, job_name))
     targets = names or known
-    queue = open_queue(db)
-    try:
-        if check_mode:
-            per_queue = {n: d["ids"] for n, d in queue.depths(targets, show_ids=10**9).items()}
-        else:
-            per_queue = queue.purge(targets)
-    finally:
-        queue.close()
+    if check_mode:
+        per_queue = db.read(lambda tx: attempts.queued_by_type(tx, targets, job_name))
+    else:
+        queue = open_queue(db)
+        try:
+            per_queue = queue.purge(targets, job_name)
+        finally:
+            queue.close()
     per_queue = {n: ids for n, ids in per_queue.items() if ids}
     ids = sorted(i for group in per_queue.values() for i in group)
-    return {"changed": bool(ids), "attempt_ids": ids, "per_queue": per_queue}
+    return {"changed": bool(ids), "attempt_ids": ids, "per_queue": per_queue,
+            "job_name": job_name}
 
 
 def queue_depths(db: Database) -> dict[str, int]:

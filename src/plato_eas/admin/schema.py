@@ -70,9 +70,9 @@ def apply_schema(db: Database, state: str = "present", check_mode: bool = False)
         dropped = present if check_mode else ddl.drop(db)
         return {"changed": bool(present), "state": "absent", "dropped_tables": dropped}
     registry = load_registry(db.settings)
-    missing = db.read(ddl.plan_create)
+    missing, outdated = db.read(lambda tx: (ddl.plan_create(tx), ddl.outdated(tx)))
     created: list[str] = missing
-    if not check_mode and missing:
+    if not check_mode and (missing or outdated):
         created = ddl.create(db)["created_tables"]
     if check_mode and missing:
         changes = {"task_types": sorted(registry.task_types),
@@ -83,10 +83,11 @@ def apply_schema(db: Database, state: str = "present", check_mode: bool = False)
             db.run(lambda tx: _load_registry(tx, registry))
     version = ddl.SCHEMA_VERSION if check_mode else db.read(ddl.check_version)
     return {
-        "changed": bool(created) or any(changes.values()),
+        "changed": bool(created or outdated) or any(changes.values()),
         "state": "present",
         "version": version,
         "created_tables": created,
+        "upgraded": outdated,
         "task_types": changes["task_types"],
         "containers": changes["containers"],
     }

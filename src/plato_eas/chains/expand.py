@@ -108,7 +108,13 @@ def child_spec(item: dict, ctx: AttemptContext, metadata: dict, path: str) -> Ch
         task_type=task_type, description=item, metadata=dict(metadata),
         working_directory=working_directory, job_name=job_name or ctx.job_name,
         name=name, inputs=inputs, outputs=outputs, requires_metadata_from=list(wanted),
-        path=path)
+        path=path, priority=_priority(item, ctx))
+
+
+def _priority(item: dict, ctx: AttemptContext) -> int:
+    """A task's own ``priority`` (validated at submission), else its parent's."""
+    own = item.get("priority")
+    return own if isinstance(own, int) and not isinstance(own, bool) else ctx.priority
 
 
 def _sub_chain(ctx: AttemptContext, task_list: list, metadata: dict, name: str | None,
@@ -116,7 +122,7 @@ def _sub_chain(ctx: AttemptContext, task_list: list, metadata: dict, name: str |
     description = {"task": "execution_chain", "task_list": task_list}
     return ChildSpec(task_type="execution_chain", description=description, metadata=metadata,
                      working_directory=ctx.working_directory, job_name=ctx.job_name,
-                     name=name, path=path)
+                     name=name, path=path, priority=ctx.priority)
 
 
 def expand_chain(ctx: AttemptContext, limits: Limits) -> list[ChildSpec]:

@@ -37,6 +37,7 @@ class ChildSpec:
     outputs: dict[str, str] = field(default_factory=dict)
     requires_metadata_from: list[str] = field(default_factory=list)
     path: str = "$"  # JSON path of the task in its chain, for error messages
+    priority: int = 0  # higher runs first (the task's own, else inherited)
 
 
 def _ids(tx: Tx, table: str, id_col: str, name_col: str, names: set[str]) -> dict[str, int]:
@@ -133,10 +134,10 @@ def _plan(specs: list[ChildSpec], wired: list[_Wired], types: dict[str, int],
 def _insert_tasks(tx: Tx, parent_id: int | None, specs: list[ChildSpec],
                   types: dict[str, int], now: float) -> list[int]:
     """Insert the task rows; returns their ids in the order of ``specs``."""
-    rows = [(parent_id, now, types[s.task_type], s.job_name, s.name, s.working_directory)
-            for s in specs]
+    rows = [(parent_id, now, types[s.task_type], s.job_name, s.name, s.working_directory,
+             s.priority) for s in specs]
     sql = ("INSERT INTO eas_task (parentTask, createdTime, isFullyConfigured, taskTypeId, "
-           "jobName, taskName, workingDirectory) VALUES (?, ?, 1, ?, ?, ?, ?)")
+           "jobName, taskName, workingDirectory, priority) VALUES (?, ?, 1, ?, ?, ?, ?, ?)")
     if parent_id is None or len(rows) < 2:
         return [tx.insert(sql, row) for row in rows]
     # One statement for all; ids are increasing in insertion order within this transaction,

@@ -1,5 +1,8 @@
 """Submit a task chain: validate the whole chain, then register it as one ``execution_chain``
-task carrying the chain as its description. Nothing is written for an invalid chain."""
+task carrying the chain as its description. Nothing is written for an invalid chain, nor for a
+chain whose job name is taken (unless ``allow_existing_job``: reports then count both chains
+as one job). The job's ``priority`` (the chain's, or the submit option's over it) is its root
+task's, inherited by every task that does not set its own."""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ import json
 from typing import Any
 
 from ..db import Database, Tx
-from ..errors import ChainError
+from ..defaults import PRIORITY_DEFAULT, PRIORITY_MAX, PRIORITY_MIN
+from ..errors import ChainError, JobError
+from ..model import jobs
 from ..model.schema import check_version
 from ..model.values import TEXT_BYTES
 from .paths import check_relative
@@ -29,7 +34,7 @@ def existing_products(db: Database, paths: set[str]) -> set[str]:
     return {locations[where] for where in found}
 
 
-def _root_spec(chain: dict[str, Any]) -> ChildSpec:
+def _root_spec(chain: dict[str, Any], priority: int | None) -> ChildSpec:
     working_directory = chain.get("working_directory") or ""
     if working_directory:
         working_directory = check_relative(working_directory, "working_directory")
@@ -37,7 +42,23 @@ def _root_spec(chain: dict[str, Any]) -> ChildSpec:
     return ChildSpec(
         task_type="execution_chain", description=chain, metadata={},
         working_directory=working_directory,
-        job_name=chain.get("job_name") or DEFAULT_JOB_NAME, name="root", path="$")
+        job_name=chain.get("job_name") or DEFAULT_JOB_NAME, name="root", path="$",
+        priority=chain.get("priority", PRIORITY_DEFAULT) if priority is None else priority)
+
+
+def _check_priority(priority: Any) -> int | None:
+    if priority is None:
+        return None
+    if isinstance(priority, bool) or not isinstance(priority, int) or not (
+            PRIORITY_MIN <= priority <= PRIORITY_MAX):
+        raise ChainError([("$.priority", f"the priority must be an integer from {PRIORITY_MIN} "
+                                         f"to {PRIORITY_MAX}, not {priority!r}")])
+    return priority
+
+
+def refuse_existing(job_name: str) -> JobError:
+    return JobError(f"a job named {job_name!r} exists already: give the chain another "
+                    "job_name, or allow_existing_job to add it to that job")
 
 
 def _size_problem(chain: dict) -> None:
@@ -49,7 +70,8 @@ def _size_problem(chain: dict) -> None:
 
 
 def submit_chain(db: Database, chain: dict | None = None, src: str | None = None,
-                 validate_only: bool = False) -> dict:
+                 validate_only: bool = False, allow_existing_job: bool = False,
+                 priority: int | None = None) -> dict:
     if (chain is None) == (src is None):
         raise ChainError([("$", "give exactly one of a chain file (src) or an inline chain")])
     if src is not None:
@@ -58,10 +80,19 @@ def submit_chain(db: Database, chain: dict | None = None, src: str | None = None
     validate_chain(chain, known, existing_products=lambda paths: existing_products(db, paths),
                    max_loop_iterations=db.settings.max_loop_iterations)
     _size_problem(chain)
-    spec = _root_spec(chain)
+    spec = _root_spec(chain, _check_priority(priority))
     result = {"job_name": spec.job_name, "task_count": len(chain["task_list"]),
-              "valid": True}
+              "priority": spec.priority, "valid": True}
     if validate_only:
-        return {"changed": False, "task_id": None, **result}
-    task_id = db.run(lambda tx: register_children(tx, None, [spec])[0])
-    return {"changed": True, "task_id": task_id, **result}
+        exists = db.read(lambda tx: jobs.exists(tx, spec.job_name))
+        return {"changed": False, "task_id": None, "job_exists": exists, **result}
+
+    def unit(tx: Tx) -> tuple[int, bool]:
+        tx.dialect.lock_scheduler(tx)  # two submits of one job name: the second sees the first
+        existed = jobs.exists(tx, spec.job_name)
+        if existed and not allow_existing_job:
+            raise refuse_existing(spec.job_name)
+        return register_children(tx, None, [spec])[0], existed
+
+    task_id, existed = db.run(unit)
+    return {"changed": True, "task_id": task_id, "job_exists": existed, **result}

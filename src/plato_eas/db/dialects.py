@@ -1,7 +1,8 @@
 """Everything that differs between SQLite and MySQL/MariaDB, and nothing else.
 
 A dialect opens connections, translates the project's ``?`` placeholders, supplies the few
-DDL fragments that differ, begins, commits and rolls back transactions, says whether DDL can
+DDL fragments that differ (the indexes the claim and the scheduler read, dropping an index),
+begins, commits and rolls back transactions, says whether DDL can
 be retried, finds existing indexes, switches foreign-key checks off for a drop, serialises
 scheduler passes, picks the SQL queue's claim strategy, and says which driver errors mean
 "try the transaction again".
@@ -41,14 +42,19 @@ class SqliteDialect:
     long_text = "TEXT"
     table_options = ""
     insert_ignore = "INSERT OR IGNORE"
-    # Partial index: only queued attempts are ever scanned by a claim.
+    # Partial indexes: a claim scans only queued attempts, highest priority first, oldest
+    # first within a priority; the scheduler only attempts with a retry to act on.
     queued_index = (
-        "CREATE INDEX eas_attempt_queued ON eas_scheduling_attempt "
-        "(schedulingAttemptId) WHERE isQueued = 1"
+        "CREATE INDEX eas_attempt_claim ON eas_scheduling_attempt "
+        "(priority DESC, schedulingAttemptId) WHERE isQueued = 1"
     )
     running_index = (
         "CREATE INDEX eas_attempt_running ON eas_scheduling_attempt "
         "(latestHeartbeat) WHERE isRunning = 1"
+    )
+    retry_index = (
+        "CREATE INDEX eas_attempt_retry ON eas_scheduling_attempt "
+        "(retryAt) WHERE retryAt IS NOT NULL"
     )
     #: DDL is transactional: a unit that creates tables may be re-run like any other.
     transactional_ddl = True
@@ -162,6 +168,10 @@ class SqliteDialect:
                          "AND name = ?", (table, name)) is not None
 
     @staticmethod
+    def drop_index(tx: Any, table: str, name: str) -> None:
+        tx.execute(f"DROP INDEX {name}")
+
+    @staticmethod
     @contextmanager
     def foreign_keys_off(tx: Any) -> Iterator[None]:
         """Nothing to switch: dropping children before parents keeps SQLite's checks happy
@@ -181,13 +191,16 @@ class MysqlDialect:
     long_text = "MEDIUMTEXT"
     table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     insert_ignore = "INSERT IGNORE"
+    # A descending key part (MariaDB 10.8+, MySQL 8): the claim reads queued attempts in
+    # priority order, oldest first within a priority, straight from the index.
     queued_index = (
-        "CREATE INDEX eas_attempt_queued ON eas_scheduling_attempt "
-        "(isQueued, schedulingAttemptId)"
+        "CREATE INDEX eas_attempt_claim ON eas_scheduling_attempt "
+        "(isQueued, priority DESC, schedulingAttemptId)"
     )
     running_index = (
         "CREATE INDEX eas_attempt_running ON eas_scheduling_attempt (isRunning, latestHeartbeat)"
     )
+    retry_index = "CREATE INDEX eas_attempt_retry ON eas_scheduling_attempt (retryAt)"
     #: DDL commits implicitly: a unit that creates tables runs once, never re-run.
     transactional_ddl = False
     #: Each conditional UPDATE commits on its own; concurrent claimers spread over the 8
@@ -317,6 +330,10 @@ class MysqlDialect:
         return bool(tx.scalar(
             "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() "
             "AND table_name = ? AND index_name = ?", (table, name)))
+
+    @staticmethod
+    def drop_index(tx: Any, table: str, name: str) -> None:
+        tx.execute(f"DROP INDEX {name} ON {table}")
 
     @staticmethod
     @contextmanager

@@ -24,11 +24,13 @@ class AttemptContext:
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     output_products: dict[str, int] = field(default_factory=dict)
+    priority: int = 0  # the task's: its children inherit it unless they set their own
 
 
 def load_context(tx: Tx, attempt_id: int) -> AttemptContext:
     row = tx.rows(
-        "SELECT t.taskId, tt.taskTypeName, t.taskName, t.jobName, t.workingDirectory "
+        "SELECT t.taskId, tt.taskTypeName, t.taskName, t.jobName, t.workingDirectory, "
+        "t.priority "
         "FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId "
         "JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId "
         "WHERE a.schedulingAttemptId = ?", (attempt_id,))[0]
@@ -38,7 +40,8 @@ def load_context(tx: Tx, attempt_id: int) -> AttemptContext:
         attempt_id=attempt_id, task_id=task_id, task_type=row["taskTypeName"],
         task_name=row["taskName"], job_name=row["jobName"],
         working_directory=row["workingDirectory"], description=description or {},
-        metadata=metadata, requested_metadata=requested_metadata(tx, task_id))
+        metadata=metadata, requested_metadata=requested_metadata(tx, task_id),
+        priority=int(row["priority"]))
     for sem, directory, filename in tx.tuples(
             "SELECT st.name, p.directoryName, p.filename FROM eas_task_input i "
             "JOIN eas_product p ON p.productId = i.inputId "

@@ -3,17 +3,27 @@ plus our additions (indexes, ``eas_schema_version``, ``eas_config``).
 
 Schema changes after the first release are appended to ``MIGRATIONS``; ``SCHEMA_VERSION`` is
 the number of the last one. A database stamped with a higher version was written by a newer
-release and is refused.
+release and is refused; one stamped with a lower version is brought up to date by ``schema``
+(``eas init``) and refused by everything else until then. A migration only adds what is
+missing, so it also completes a database adopted from the prototype.
+
+Version 2 (job control): a task's and an attempt's ``priority`` (higher first; an attempt
+carries its task's, so the claim reads one index), an attempt's ``failureKind`` (error,
+time_limit, stalled) and ``retryAt`` (when the scheduler next acts on it: decides whether to
+retry a failure, or queues a retry that waited out its backoff), and ``eas_cancelled_job``: the
+jobs an operator cancelled, which nothing schedules until ``reschedule`` names them. Reports
+read none of these columns, so they still read older databases and the prototype's.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from ..db.database import UNIT_ATTEMPTS, Database, Tx
 from ..errors import SchemaError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # {pk} and {text} are filled in by the dialect; everything else is common SQL. ({text} is
 # MEDIUMTEXT on MySQL: a chain's description or a traceback can outgrow TEXT's 64 KiB.)
@@ -48,6 +58,7 @@ TABLES: list[tuple[str, str]] = [
     jobName           VARCHAR(256),
     taskName          VARCHAR(256),
     workingDirectory  VARCHAR(1024) NOT NULL,
+    priority          INTEGER DEFAULT 0,
     FOREIGN KEY (parentTask) REFERENCES eas_task (taskId) ON DELETE CASCADE,
     FOREIGN KEY (taskTypeId) REFERENCES eas_task_types (taskTypeId) ON DELETE CASCADE
 )"""),
@@ -72,6 +83,9 @@ TABLES: list[tuple[str, str]] = [
     runTimeWallClock      REAL DEFAULT NULL,
     runTimeCpu            REAL DEFAULT NULL,
     runTimeCpuIncChildren REAL DEFAULT NULL,
+    priority              INTEGER DEFAULT 0,
+    failureKind           VARCHAR(16) DEFAULT NULL,
+    retryAt               REAL DEFAULT NULL,
     FOREIGN KEY (taskId) REFERENCES eas_task (taskId) ON DELETE CASCADE,
     FOREIGN KEY (hostId) REFERENCES eas_worker_host (hostId) ON DELETE CASCADE
 )"""),
@@ -175,6 +189,11 @@ TABLES: list[tuple[str, str]] = [
     FOREIGN KEY (schedulingAttemptId)
         REFERENCES eas_scheduling_attempt (schedulingAttemptId) ON DELETE CASCADE
 )"""),
+    # Jobs an operator cancelled: nothing of theirs is scheduled until `reschedule` names them.
+    ("eas_cancelled_job", """(
+    jobName       VARCHAR(256) NOT NULL PRIMARY KEY,
+    cancelledTime REAL NOT NULL
+)"""),
 ]
 
 INDEXES = [
@@ -201,8 +220,33 @@ PROTOTYPE_MISSING_COLUMNS: dict[str, list[tuple[str, str]]] = {
 
 TABLE_NAMES = [name for name, _ in TABLES]
 
-# version -> list of statements; applied in order by migrate(). Version 1 is the base schema.
-MIGRATIONS: dict[int, list[str]] = {}
+# Version 2: the columns job control added (name, declaration: nullable, so the prototype's
+# tools can still write these tables), the index the claim used
+# before priorities, and the indexes of version 2 (the dialect's: partial on SQLite).
+V2_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "eas_task": [("priority", "INTEGER DEFAULT 0")],
+    "eas_scheduling_attempt": [
+        ("priority", "INTEGER DEFAULT 0"), ("failureKind", "VARCHAR(16) DEFAULT NULL"),
+        ("retryAt", "REAL DEFAULT NULL")],
+}
+V1_CLAIM_INDEX = "eas_attempt_queued"
+
+
+def _to_v2(tx: Tx) -> None:
+    for table, columns in V2_COLUMNS.items():
+        have = set(tx.dialect.column_names(tx, table))
+        for name, declaration in columns:
+            if name not in have:
+                tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+    if tx.dialect.index_exists(tx, "eas_scheduling_attempt", V1_CLAIM_INDEX):
+        tx.dialect.drop_index(tx, "eas_scheduling_attempt", V1_CLAIM_INDEX)
+    for stmt in (tx.dialect.queued_index, tx.dialect.retry_index):
+        _create_index(tx, stmt)
+
+
+# version -> the step that brings a database of the version before up to it; applied in order
+# by _migrate(), each adding only what is missing. Version 1 is the base schema.
+MIGRATIONS: dict[int, Callable[[Tx], None]] = {2: _to_v2}
 
 
 def existing_tables(tx: Tx) -> list[str]:
@@ -219,7 +263,10 @@ def schema_version(tx: Tx) -> int | None:
     return tx.scalar("SELECT MAX(version) FROM eas_schema_version") or 0
 
 
-def check_version(tx: Tx) -> int:
+def check_version(tx: Tx, read_only: bool = False) -> int:
+    """The schema version, refusing a database without a schema, one written by a newer
+    release and (unless ``read_only``: reports read older databases, the prototype's too) one
+    that still needs ``schema`` to bring it up to date."""
     version = schema_version(tx)
     if version is None:
         raise SchemaError("the task database has no schema: run plato.eas.schema (or eas init)")
@@ -228,7 +275,17 @@ def check_version(tx: Tx) -> int:
             f"the task database has schema version {version}, newer than this release "
             f"supports ({SCHEMA_VERSION}); upgrade plato_eas"
         )
+    if not read_only and version < SCHEMA_VERSION:
+        raise SchemaError(
+            f"the task database has schema version {version}, older than this release "
+            f"({SCHEMA_VERSION}): upgrade it with plato.eas.schema (eas init)")
     return version
+
+
+def outdated(tx: Tx) -> bool:
+    """The schema exists but misses migrations (`create` would apply them)."""
+    version = schema_version(tx)
+    return version is not None and version < SCHEMA_VERSION
 
 
 def plan_create(tx: Tx) -> list[str]:
@@ -247,22 +304,23 @@ def create(db: Database) -> dict:
 
     def unit(tx: Tx) -> dict:
         missing = plan_create(tx)
-        added = _adopt_prototype(tx) if schema_version(tx) == 0 else []
+        before = schema_version(tx)
+        added = _adopt_prototype(tx) if before == 0 else []
         d = tx.dialect
         for name, body in TABLES:
             if name in missing:
                 tx.execute(f"CREATE TABLE {name} "
                            + body.format(pk=d.autoincrement, text=d.long_text)
                            + d.table_options)
+        migrated = [] if before is None else _migrate(tx, before)
         if missing:
-            for stmt in INDEXES + [d.queued_index, d.running_index]:
+            for stmt in INDEXES + [d.queued_index, d.running_index, d.retry_index]:
                 _create_index(tx, stmt)
-        migrated = _migrate(tx)
         if missing or migrated:
             tx.execute(
                 "INSERT INTO eas_schema_version (version, appliedTime, description) "
                 "VALUES (?, ?, ?)",
-                (SCHEMA_VERSION, time.time(), "created" if missing else "migrated"),
+                (SCHEMA_VERSION, time.time(), "created" if before is None else "migrated"),
             )
         tx.execute(f"{d.insert_ignore} INTO eas_config (configKey, configValue) VALUES (?, ?)",
                    ("scheduler_lock", ""))
@@ -291,12 +349,10 @@ def _create_index(tx: Tx, stmt: str) -> None:
         tx.execute(stmt)
 
 
-def _migrate(tx: Tx) -> list[int]:
-    current = tx.scalar("SELECT MAX(version) FROM eas_schema_version") or 0
+def _migrate(tx: Tx, current: int) -> list[int]:
     applied = []
     for version in sorted(v for v in MIGRATIONS if current < v <= SCHEMA_VERSION):
-        for stmt in MIGRATIONS[version]:
-            tx.execute(stmt)
+        MIGRATIONS[version](tx)
         applied.append(version)
     return applied
 

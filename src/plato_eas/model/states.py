@@ -1,14 +1,19 @@
 """The §3.2 states of tasks and attempts, defined once for every report and for the runner.
 
 An attempt is, in order of precedence: *failed* (``errorFail``), *done* (``isFinished``),
-*stalled* (running with no heartbeat, or before its first one no start, within
-``max_heartbeat_age``: ``attempts.STALLED_SQL``), *running*,
-*queued* (``isQueued``), else *waiting* (an attempt taken off the queue by ``empty_queue``
-waits for ``reschedule`` like a task that never had one). A task's state is that of its
-latest attempt, *waiting* when it has none. A waiting task is also *blocked* when one of its
-inputs (file or metadata) comes, directly or through other blocked tasks, from a task that
-*failed for good*: its latest attempt failed and no attempt is queued, running or done.
-Blocked tasks are a subset of the waiting ones.
+*cancelled* (ended by a cancel of its job: ``attempts.CANCELLED_SQL``), *stalled* (running
+with no heartbeat, or before its first one no start, within ``max_heartbeat_age``:
+``attempts.STALLED_SQL``), *running*, *queued* (``isQueued``), else *waiting* (an attempt
+taken off the queue by ``empty_queue`` waits for ``reschedule`` like a task that never had
+one; a retry waits out its backoff). A task's state is that of its latest attempt, *waiting*
+when it has none. A waiting task is also *blocked* when one of its inputs (file or metadata)
+comes, directly or through other blocked tasks, from a task that *failed for good*: its latest
+attempt failed and no attempt is queued, running or done. Blocked tasks are a subset of the
+waiting ones.
+
+A job is *cancelled* from its cancel until ``reschedule`` names it; otherwise *running* while
+a task is in flight or a waiting task may still become ready, *blocked* when nothing is in
+flight and every waiting task is blocked, else *finished*.
 """
 
 from __future__ import annotations
@@ -17,17 +22,18 @@ from collections import defaultdict
 
 from ..db import Tx, chunks, marks
 from ..defaults import MAX_HEARTBEAT_AGE
-from .attempts import STALLED_SQL, stalled_cutoff
+from . import jobs
+from .attempts import CANCELLED_SQL, STALLED_SQL, stalled_cutoff
 
-WAITING, QUEUED, RUNNING, STALLED, DONE, FAILED = (
-    "waiting", "queued", "running", "stalled", "done", "failed")
-STATES = (WAITING, QUEUED, STALLED, RUNNING, DONE, FAILED)
+WAITING, QUEUED, RUNNING, STALLED, DONE, FAILED, CANCELLED = (
+    "waiting", "queued", "running", "stalled", "done", "failed", "cancelled")
+STATES = (WAITING, QUEUED, STALLED, RUNNING, DONE, FAILED, CANCELLED)
 LIVE_STATES = (QUEUED, RUNNING)
 IN_FLIGHT_STATES = (QUEUED, RUNNING, STALLED)
 UNFINISHED_STATES = (WAITING, *IN_FLIGHT_STATES)  # work a run would still do
-# A job is *running* while a task is in flight or a waiting task may still become ready,
-# *blocked* when nothing is in flight and every waiting task is blocked, else *finished*.
-JOB_RUNNING, JOB_BLOCKED, JOB_FINISHED = "running", "blocked", "finished"
+JOB_RUNNING, JOB_BLOCKED, JOB_FINISHED, JOB_CANCELLED = (
+    "running", "blocked", "finished", "cancelled")
+JOB_STATES = (JOB_RUNNING, JOB_BLOCKED, JOB_FINISHED, JOB_CANCELLED)
 
 # The state of attempt ``a`` (all-NULL when a LEFT JOIN found none: then 'waiting').
 # Its one ``?`` is the stalled cutoff (attempts.STALLED_SQL, the one definition of stalled).
@@ -35,6 +41,7 @@ JOB_RUNNING, JOB_BLOCKED, JOB_FINISHED = "running", "blocked", "finished"
 ATTEMPT_STATE_SQL = (
     "CASE WHEN a.errorFail THEN 'failed' "
     "WHEN a.isFinished THEN 'done' "
+    "WHEN " + CANCELLED_SQL + " THEN 'cancelled' "
     "WHEN " + STALLED_SQL + " THEN 'stalled' "
     "WHEN a.isRunning THEN 'running' "
     "WHEN a.isQueued THEN 'queued' "
@@ -181,17 +188,30 @@ def job_summary(tx: Tx, job_name: str | None = None, now: float | None = None,
 
 
 def live_attempts(tx: Tx, job_name: str | None = None) -> int:
-    """Attempts still in flight (queued, running or stalled): the cheap test the embedded
-    runner makes between passes, through the queued/running partial indexes."""
+    """Attempts still in flight (queued, running or stalled): the cheap test the dashboard
+    makes, through the queued and running indexes."""
     return tx.scalar(
         "SELECT COUNT(*) FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId"
         " WHERE (a.isQueued = 1 OR a.isRunning = 1) AND (? IS NULL OR t.jobName = ?)",
         (job_name, job_name))
 
 
-def job_state(summary: dict[str, int]) -> str:
-    """running / blocked / finished from a :func:`job_summary`-shaped dict (see the module
-    constants); ``blocked`` need only be counted when nothing is in flight."""
+def pending_attempts(tx: Tx, job_name: str | None = None) -> int:
+    """Attempts in flight, or with a retry still to come (a failure the scheduler has yet to
+    decide on, a retry waiting out its backoff): what the embedded runner waits for between
+    passes. Needs the current schema."""
+    return tx.scalar(
+        "SELECT COUNT(*) FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId"
+        " WHERE (a.isQueued = 1 OR a.isRunning = 1 OR a.retryAt IS NOT NULL)"
+        " AND (? IS NULL OR t.jobName = ?)",
+        (job_name, job_name))
+
+
+def job_state(summary: dict[str, int], cancelled: bool = False) -> str:
+    """cancelled / running / blocked / finished from a :func:`job_summary`-shaped dict (see
+    the module docstring); ``blocked`` need only be counted when nothing is in flight."""
+    if cancelled:
+        return JOB_CANCELLED
     if any(summary[s] for s in IN_FLIGHT_STATES) or summary[WAITING] > summary["blocked"]:
         return JOB_RUNNING
     return JOB_BLOCKED if summary[WAITING] else JOB_FINISHED
@@ -226,6 +246,7 @@ def job_summaries(tx: Tx, job_name: str | None = None, now: float | None = None,
             for _, job in tx.tuples(sql, chunk):
                 if job in idle:
                     out[job]["blocked"] += 1
-    for summary in out.values():
-        summary["state"] = job_state(summary)
+    stopped = set(jobs.cancelled(tx))
+    for job, summary in out.items():
+        summary["state"] = job_state(summary, job in stopped)
     return out

@@ -25,8 +25,18 @@ be re-run; the broker cannot take a message back):
   running attempt is recovered by the scheduler's stalled-attempt handling). While the task
   runs, :meth:`keepalive` (with each task heartbeat) answers the broker's AMQP heartbeats, so
   the broker keeps the connection and the ack reaches it.
-* **Purge.** The database first (attempts unqueued, outbox rows dropped), then the broker
-  queues, then anything a scheduling pass queued in between is staged again.
+* **Priorities.** Queues are declared with ``x-max-priority`` (``QUEUE_ARGUMENTS``) and each
+  message carries its attempt's priority, so the broker delivers higher priorities first and
+  equal ones first in, first out. RabbitMQ cannot change the arguments of an existing queue
+  (a declare with other arguments is refused): a queue declared before priorities keeps
+  working first in, first out; :meth:`prioritise` (the ``queues`` action) declares it again
+  with priorities once it is empty and unconsumed.
+* **Purge** (``empty_queue``, a cancel). The database first, holding the outbox lease:
+  attempts unqueued or cancelled, the outbox rows of the queues concerned dropped, and what is
+  still queued in them (another job's attempts) staged again; then the broker queues are
+  purged and the staged rows published: RabbitMQ cannot take single messages out of a queue,
+  so one job's messages leave by purging the queue and sending the others again (about 3 s
+  per 10,000 messages).
 * **Reconnect.** Every broker operation is retried on connection loss with exponential
   backoff (0.2 s → 5 s), for ``connect_patience`` seconds before the first successful
   connection and ``reconnect_patience`` seconds after one; then a one-line
@@ -49,6 +59,7 @@ from typing import Any, Callable, TypeVar
 
 from .. import defaults
 from ..db import Database, Tx
+from ..defaults import PRIORITY_MAX, PRIORITY_MIN
 from ..errors import EasError, QueueError
 from ..model import attempts
 from . import outbox
@@ -56,6 +67,15 @@ from .amqp_batch import publish_batch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# Queues carry RabbitMQ message priorities 0 .. MAX_PRIORITY: our priorities shifted up.
+MAX_PRIORITY = PRIORITY_MAX - PRIORITY_MIN
+QUEUE_ARGUMENTS = {"x-max-priority": MAX_PRIORITY}
+
+
+def message_priority(priority: int | None) -> int:
+    """An attempt's priority as a RabbitMQ message priority (0 .. MAX_PRIORITY)."""
+    return min(MAX_PRIORITY, max(0, (priority or 0) - PRIORITY_MIN))
 
 class _ExpectedNotFound(logging.Filter):
     """pika logs every broker-closed channel as a warning; a passive declare of a queue that
@@ -234,18 +254,67 @@ class AmqpQueue:
                 ch.close()
 
     def _ensure_declared(self, names: list[str]) -> list[str]:
-        """Declare (durable) each queue that does not exist yet; returns the new ones.
-        An existing queue is accepted as it is (an operator may have made it a quorum
-        queue)."""
+        """Declare (durable, with priorities) each queue that does not exist yet; returns the
+        new ones. An existing queue is accepted as it is (an operator may have made it a
+        quorum queue; one declared before priorities delivers first in, first out:
+        :meth:`prioritise` upgrades it)."""
         new = []
         for name in names:
             if name in self._declared:
                 continue
             if self._count(name) is None:
-                self._ch.queue_declare(queue=name, durable=True)
+                self._ch.queue_declare(queue=name, durable=True, arguments=QUEUE_ARGUMENTS)
                 new.append(name)
             self._declared.add(name)
         return new
+
+    def _has_priorities(self, name: str) -> bool:
+        """Whether the existing queue ``name`` was declared with our ``x-max-priority``: a
+        declare with other arguments is refused (406 PRECONDITION_FAILED), changing
+        nothing."""
+        ch = self._conn.channel()
+        try:
+            ch.queue_declare(queue=name, durable=True, arguments=QUEUE_ARGUMENTS)
+            return True
+        except self.pika.exceptions.ChannelClosedByBroker as exc:
+            if exc.reply_code == 406:
+                return False
+            raise
+        finally:
+            if ch.is_open:
+                ch.close()
+
+    def _inspect(self, names: list[str]) -> dict[str, tuple[int, int] | None]:
+        """{name: (ready messages, consumers)} of the existing queues without priorities."""
+        out: dict[str, tuple[int, int] | None] = {}
+        for name in names:
+            if self._count(name) is not None and not self._has_priorities(name):
+                ch = self._conn.channel()
+                try:
+                    found = ch.queue_declare(queue=name, passive=True).method
+                    out[name] = (found.message_count, found.consumer_count)
+                finally:
+                    if ch.is_open:
+                        ch.close()
+        return out
+
+    def _recreate(self, name: str) -> bool:
+        """Delete an empty, unconsumed queue and declare it again with priorities (the
+        broker refuses the delete if a message or a consumer arrived meanwhile)."""
+        ch = self._conn.channel()
+        try:
+            ch.queue_delete(queue=name, if_unused=True, if_empty=True)
+        except self.pika.exceptions.ChannelClosedByBroker as exc:
+            if exc.reply_code == 406:
+                return False
+            raise
+        finally:
+            if ch.is_open:
+                ch.close()
+        self._declared.discard(name)
+        self._ch.queue_declare(queue=name, durable=True, arguments=QUEUE_ARGUMENTS)
+        self._declared.add(name)
+        return True
 
     def _ready(self, name: str) -> int:
         """Ready messages in a queue we consume (so it exists), on the main channel."""
@@ -259,6 +328,28 @@ class AmqpQueue:
     # -- JobQueue interface ---------------------------------------------------------------
     def declare(self, names: list[str]) -> list[str]:
         return self._broker(lambda: self._ensure_declared(list(names)))
+
+    def prioritise(self, names: list[str], check_mode: bool = False) -> dict:
+        """Existing queues declared without priorities (RabbitMQ cannot change a queue's
+        arguments): each one that is empty and unconsumed is deleted and declared again
+        with them, holding the outbox lease so that nothing is published meanwhile; the
+        others are returned with their ready messages, to be emptied first. Returns
+        {"upgraded": [names], "without_priority": {name: messages}}."""
+        found = self._broker(lambda: self._inspect(list(names)))
+        idle = [name for name, (messages, consumers) in found.items()
+                if messages == 0 and consumers == 0]
+        upgraded: list[str] = []
+        if idle and not check_mode:
+            self._leased(lambda tx: None)
+            try:
+                upgraded = [n for n in idle if self._broker(lambda n=n: self._recreate(n))]
+            finally:
+                self._release_lease()
+        elif check_mode:
+            upgraded = idle
+        return {"upgraded": upgraded,
+                "without_priority": {name: found[name][0] for name in sorted(found)
+                                     if name not in upgraded}}
 
     def stage(self, tx: Tx, attempts: dict[str, list[int]]) -> None:
         outbox.stage(tx, attempts)
@@ -284,7 +375,8 @@ class AmqpQueue:
     def _send_then_delete(self, rows: list[tuple]) -> int:
         """Send the outbox rows whose attempt is still queued, then delete them all and give
         the lease back; returns how many were sent."""
-        todo = [(int(aid), str(name)) for _, aid, name, queued in rows if queued]
+        todo = [(int(aid), str(name), priority) for _, aid, name, queued, priority in rows
+                if queued]
         try:
             if todo:
                 self._broker(lambda: self._send(todo))
@@ -322,17 +414,21 @@ class AmqpQueue:
         except EasError as exc:
             log.warning("could not release the outbox lease (%s); it expires by itself", exc)
 
-    def _send(self, messages: list[tuple[int, str]]) -> None:
+    def _send(self, messages: list[tuple[int, str, int | None]]) -> None:
         # Every target queue exists (declared just now), so the default exchange routes
         # each message; both ways return once the broker holds the whole batch.
-        self._ensure_declared(sorted({name for _, name in messages}))
-        props = self.pika.BasicProperties(delivery_mode=2, content_type="text/plain")
-        bodies = [(name, str(attempt_id).encode("ascii")) for attempt_id, name in messages]
+        self._ensure_declared(sorted({name for _, name, _ in messages}))
+        props = {level: self.pika.BasicProperties(delivery_mode=2, content_type="text/plain",
+                                                  priority=level)
+                 for level in range(MAX_PRIORITY + 1)}
+        bodies = [(name, str(attempt_id).encode("ascii"), props[message_priority(priority)])
+                  for attempt_id, name, priority in messages]
         if len(bodies) >= self.batch_connection_min:
-            publish_batch(self.pika, self._parameters(), bodies, props)
+            publish_batch(self.pika, self._parameters(), bodies)
             return
-        for name, body in bodies:
-            self._pub.basic_publish(exchange="", routing_key=name, body=body, properties=props)
+        for name, body, properties in bodies:
+            self._pub.basic_publish(exchange="", routing_key=name, body=body,
+                                    properties=properties)
         self._pub.tx_commit()
 
     def _on_message(self, _ch: Any, method: Any, _props: Any, body: bytes) -> None:
@@ -481,26 +577,43 @@ class AmqpQueue:
             for name in names
         }
 
-    def purge(self, names: list[str]) -> dict[str, list[int]]:
-        """Mark the queued attempts of these types not queued and drop their outbox rows
-        (holding the outbox lease, so nobody publishes meanwhile), then purge the broker
-        queues. A failed commit purges nothing; a failed purge leaves only messages that
-        claims skip."""
+    def purge(self, names: list[str], job_name: str | None = None) -> dict[str, list[int]]:
+        """Mark the queued attempts of these types (of ``job_name`` only, when given) not
+        queued, and remove their messages (:meth:`withdraw`)."""
         names = list(names)
 
         def unqueue(tx: Tx) -> dict[str, list[int]]:
-            waiting = attempts.queued_by_type(tx, names)
+            waiting = attempts.queued_by_type(tx, names, job_name)
             attempts.unqueue(tx, [i for group in waiting.values() for i in group])
-            outbox.drop_queues(tx, names)
             return waiting
 
-        waiting = self._leased(unqueue)
+        return self.withdraw(unqueue)
+
+    def withdraw(self, unit: Callable[[Tx], dict[str, list[int]]]) -> dict[str, list[int]]:
+        """Run ``unit`` holding the outbox lease (so nobody publishes meanwhile); for each
+        broker queue it took attempts from, drop the outbox rows and stage again what is still
+        queued there; then purge those broker queues, give the lease back and publish: the
+        broker ends up holding exactly the attempts the database calls queued (RabbitMQ cannot
+        take single messages out of a queue). A failed commit purges nothing; a failed purge
+        leaves only messages that claims skip, as does a message delivered to a worker
+        meanwhile."""
+        def step(tx: Tx) -> tuple[dict[str, list[int]], list[str]]:
+            taken = unit(tx)
+            names = sorted(name for name, ids in taken.items() if ids)
+            if names:
+                outbox.drop_queues(tx, names)
+                outbox.stage(tx, attempts.queued_by_type(tx, names))
+            return taken, names
+
+        taken, names = self._leased(step)
         try:
-            self._broker(lambda: [self._ch.queue_purge(queue=name) for name in names
-                                  if self._count(name) is not None])
+            if names:
+                self._broker(lambda: [self._ch.queue_purge(queue=name) for name in names
+                                      if self._count(name) is not None])
         finally:
             self._release_lease()
-        return waiting
+        self.publish()
+        return taken
 
     def close(self) -> None:
         """Close the broker connection (unacknowledged deliveries return to their queues);

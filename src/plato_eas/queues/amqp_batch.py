@@ -19,10 +19,9 @@ CONFIRM_TIMEOUT = 120.0  # seconds a batch may take from connecting to its last 
 class _Batch:
     """One publishing run: open, publish everything, count the confirms, close."""
 
-    def __init__(self, pika: Any, messages: list[tuple[str, bytes]], properties: Any):
+    def __init__(self, pika: Any, messages: list[tuple[str, bytes, Any]]):
         self.pika = pika
         self.messages = messages
-        self.properties = properties
         self.unconfirmed = set(range(1, len(messages) + 1))  # delivery tags count from 1
         self.lowest = 1
         self.error: BaseException | None = None
@@ -36,9 +35,9 @@ class _Batch:
         channel.confirm_delivery(self.on_confirm, callback=lambda _frame: self.send(channel))
 
     def send(self, channel: Any) -> None:
-        for name, body in self.messages:
+        for name, body, properties in self.messages:
             channel.basic_publish(exchange="", routing_key=name, body=body,
-                                  properties=self.properties)
+                                  properties=properties)
 
     def on_confirm(self, frame: Any) -> None:
         method = frame.method
@@ -75,14 +74,14 @@ class _Batch:
             self.conn.close()  # on_closed stops the loop
 
 
-def publish_batch(pika: Any, parameters: Any, messages: list[tuple[str, bytes]],
-                  properties: Any, timeout: float = CONFIRM_TIMEOUT) -> None:
-    """Publish each (queue name, body) to the default exchange and return once the broker
-    confirmed them all; otherwise raise the pika exception that ended the run (the caller
-    retries the whole batch: at-least-once)."""
+def publish_batch(pika: Any, parameters: Any, messages: list[tuple[str, bytes, Any]],
+                  timeout: float = CONFIRM_TIMEOUT) -> None:
+    """Publish each (queue name, body, properties) to the default exchange and return once the
+    broker confirmed them all; otherwise raise the pika exception that ended the run (the
+    caller retries the whole batch: at-least-once)."""
     if not messages:
         return
-    batch = _Batch(pika, messages, properties)
+    batch = _Batch(pika, messages)
     batch.conn = pika.SelectConnection(
         parameters, on_open_callback=batch.on_open, on_open_error_callback=batch.on_open_error,
         on_close_callback=batch.on_closed)

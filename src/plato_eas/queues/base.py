@@ -8,7 +8,7 @@ transaction commits.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable, Protocol
 
 from ..db import Database, Tx
 from ..defaults import SHOW_IDS
@@ -19,6 +19,11 @@ class JobQueue(Protocol):
 
     def declare(self, names: list[str]) -> list[str]:
         """Make sure a queue exists for each name; returns the names newly declared."""
+
+    def prioritise(self, names: list[str], check_mode: bool = False) -> dict:
+        """Make the queues deliver by priority where they do not yet (AMQP: queues declared
+        before priorities, once empty). Returns {"upgraded": [names], "without_priority":
+        {name: ready messages}}."""
 
     def stage(self, tx: Tx, attempts: dict[str, list[int]]) -> None:
         """Inside the scheduling transaction that set these attempts' ``isQueued`` flag:
@@ -50,9 +55,15 @@ class JobQueue(Protocol):
     def depths(self, names: list[str], show_ids: int = SHOW_IDS) -> dict[str, dict]:
         """{name: {"messages": n, "ids": [...] (only when n <= show_ids)}} without consuming."""
 
-    def purge(self, names: list[str]) -> dict[str, list[int]]:
-        """Remove every waiting message and mark those attempts not queued in the database.
-        Returns {name: [attempt ids removed]}."""
+    def purge(self, names: list[str], job_name: str | None = None) -> dict[str, list[int]]:
+        """Remove every waiting message (of ``job_name``'s attempts only, when given) and mark
+        those attempts not queued in the database. Returns {name: [attempt ids removed]}."""
+
+    def withdraw(self, unit: Callable[[Tx], dict[str, list[int]]]) -> dict[str, list[int]]:
+        """Run ``unit`` — a database unit that takes queued attempts off the queue and returns
+        them as {queue name: [attempt ids]} — under the scheduler lock, then remove their
+        messages from the queue (AMQP: purge those broker queues and send again what is still
+        queued in them). Returns what ``unit`` returned."""
 
     def close(self) -> None: ...
 

@@ -21,7 +21,7 @@ LEASE_SECONDS = 30.0
 _INSERT = "INSERT INTO eas_queue_outbox (schedulingAttemptId, queueName) VALUES (?, ?)"
 _PENDING = "SELECT 1 FROM eas_queue_outbox LIMIT 1"
 _BATCH = """
-SELECT o.outboxId, o.schedulingAttemptId, o.queueName, a.isQueued
+SELECT o.outboxId, o.schedulingAttemptId, o.queueName, a.isQueued, a.priority
 FROM eas_queue_outbox o
 LEFT JOIN eas_scheduling_attempt a ON a.schedulingAttemptId = o.schedulingAttemptId
 ORDER BY o.outboxId
@@ -43,7 +43,8 @@ def pending(tx: Tx) -> bool:
 
 
 def batch(tx: Tx) -> list[tuple]:
-    """The oldest rows: (outbox id, attempt id, queue name, attempt still queued)."""
+    """The oldest rows: (outbox id, attempt id, queue name, attempt still queued, its
+    priority)."""
     return tx.tuples(_BATCH, (BATCH,))
 
 

@@ -81,7 +81,8 @@ def _build(db: Database, name: str, filters: dict[str, Any]) -> Report:
     if unknown:
         raise ReportError(f"report {name} has no filter {', '.join(unknown)}; "
                           f"its filters: {', '.join(spec.filters)}")
-    db.read(check_version)  # no schema, or a newer one: say so instead of a SQL error
+    # No schema, or a newer one: say so instead of a SQL error (older ones are read as they are).
+    db.read(lambda tx: check_version(tx, read_only=True))
     return spec.build(db, **given)
 
 

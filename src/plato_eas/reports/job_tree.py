@@ -11,12 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..db import Database, Tx
-from ..model.states import DONE, FAILED, LIVE_STATES, QUEUED, RUNNING, STALLED, attempt_state_counts
+from ..model.states import LIVE_STATES, STATES, WAITING, attempt_state_counts
 from ..model.states import empty_counts as no_attempts
 from .base import Report, ReportError
 from .render import Table
 
-COUNTED = (QUEUED, RUNNING, STALLED, DONE, FAILED)
+COUNTED = tuple(s for s in STATES if s != WAITING)  # a task's attempts, by state
 INDENT = " | "
 _TASKS = (
     "SELECT t.taskId, t.parentTask, t.jobName, tt.taskTypeName, t.taskName FROM eas_task t"

@@ -1,5 +1,6 @@
 """The jobs report: every job with its submit time, task counts by state, first start, last
-end and whether it is running, blocked or finished; newest first."""
+end and whether it is running, blocked, finished or cancelled (``model.states``); newest
+first."""
 
 from __future__ import annotations
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..db import Database
-from ..model.states import DONE, FAILED, QUEUED, RUNNING, STALLED, WAITING, task_state_counts
+from ..model.states import STATES, task_state_counts
 from .base import Report
 from .render import Table
 
-SHOWN = (WAITING, QUEUED, STALLED, RUNNING, DONE, FAILED)
+SHOWN = STATES
 
 
 def _percent(n: int, total: int) -> float:

@@ -28,7 +28,7 @@ from ..db import Database
 from ..errors import EasError, Interrupted
 from ..model import attempts
 from ..model.schema import check_version
-from ..model.states import UNFINISHED_STATES, blocked_tasks, job_summary, live_attempts
+from ..model.states import UNFINISHED_STATES, blocked_tasks, job_summary, pending_attempts
 from ..queues.base import open_queue
 from ..reports import run_report
 from ..settings import Settings
@@ -161,8 +161,8 @@ def _release_leftovers(settings: Settings, hosts: list[int]) -> list[int]:
 
 
 def _settled(db: Database, job_name: str | None) -> bool:
-    """Nothing is queued, running or stalled for the job."""
-    return db.read(lambda tx: live_attempts(tx, job_name)) == 0
+    """Nothing is queued, running or stalled for the job, and no retry is to come."""
+    return db.read(lambda tx: pending_attempts(tx, job_name)) == 0
 
 
 def preview(settings: Settings, workers: int, job_name: str | None = None) -> dict:

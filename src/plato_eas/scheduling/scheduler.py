@@ -1,5 +1,6 @@
-"""The scheduler (SPEC §3.3, §6): set-based passes that queue every ready task, and the
-stalled-attempt sweep with its retry limit.
+"""The scheduler (SPEC §3.3, §6): set-based passes that sweep stalled attempts, decide on
+retries of failed ones (``retries.py``) and queue every ready task, highest priority first.
+Nothing of a cancelled job is queued; ``reschedule`` naming the job lifts its cancellation.
 
 A pass is one transaction holding the scheduler lock (SQLite: the database write lock taken by
 ``BEGIN IMMEDIATE``; MySQL: a row lock), so two passes at the same moment run one after the
@@ -18,18 +19,21 @@ from typing import Callable
 from ..db import Database, Tx
 from ..defaults import SCHEDULER_INTERVAL
 from ..errors import EasError
-from ..model import attempts
+from ..model import attempts, jobs
+from ..model.jobs import NOT_CANCELLED_SQL
 from ..model.schema import check_version
 from ..queues.base import JobQueue, open_queue
 from ..settings import Settings
+from ..tasks.registry import load_registry
+from . import retries
 
 log = logging.getLogger(__name__)
 
 # §3.3: fully configured; no (blocking) attempt; every file input has a version that passed QC;
-# every metadata input task has an attempt with allProductsPassedQc.
+# every metadata input task has an attempt with allProductsPassedQc; its job not cancelled.
 _READY = """
-SELECT t.taskId FROM eas_task t
-WHERE t.isFullyConfigured = 1 {job}
+SELECT t.taskId, t.priority FROM eas_task t
+WHERE t.isFullyConfigured = 1 {job} AND {not_cancelled}
   AND NOT EXISTS (SELECT 1 FROM eas_scheduling_attempt a WHERE a.taskId = t.taskId {blocking})
   AND NOT EXISTS (
     SELECT 1 FROM eas_task_input i WHERE i.taskId = t.taskId
@@ -41,14 +45,21 @@ WHERE t.isFullyConfigured = 1 {job}
                       WHERE s.taskId = m.inputId AND s.allProductsPassedQc = 1))
 """
 
-# For `reschedule`: only a successful, queued or running attempt blocks a new one.
+# For `reschedule`: only a successful, queued or running attempt, or a retry still to come,
+# blocks a new one.
 _RESCHEDULE_BLOCKING = (
-    "AND ((a.isFinished = 1 AND a.errorFail = 0) OR a.isQueued = 1 OR a.isRunning = 1)")
+    "AND ((a.isFinished = 1 AND a.errorFail = 0) OR a.isQueued = 1 OR a.isRunning = 1"
+    " OR (a.retryAt IS NOT NULL AND a.isFinished = 0 AND a.endTime IS NULL))")
 
 
-def _ready_sql(job_name: str | None, blocking: str) -> tuple[str, list]:
+def _ready_sql(job_name: str | None, blocking: str,
+               resumed: list[str] | None = None) -> tuple[str, list]:
+    """The ready tasks' query (``taskId``, ``priority``) and its parameters; ``resumed``: a
+    cancelled job to count as resumed (a check-mode reschedule's preview)."""
     job = "AND t.jobName = ?" if job_name is not None else ""
-    return _READY.format(job=job, blocking=blocking), ([job_name] if job_name is not None else [])
+    sql = _READY.format(job=job, blocking=blocking,
+                        not_cancelled="1 = 1" if resumed else NOT_CANCELLED_SQL)
+    return sql, ([job_name] if job_name is not None else [])
 
 
 def _queue_ready(tx: Tx, queue: JobQueue, job_name: str | None, blocking: str,
@@ -69,22 +80,12 @@ def _stage(tx: Tx, queue: JobQueue, new: list[dict]) -> None:
         queue.stage(tx, by_queue)
 
 
-def _sweep_stalled(tx: Tx, queue: JobQueue, max_age: float, retry_limit: int,
-                   now: float) -> tuple[list[int], list[int], list[int]]:
-    """Fail the stalled attempts; re-queue each task whose failed-attempt count is still
-    within ``retry_limit``. Returns (stalled attempts, re-queued new attempts, tasks given up
-    on)."""
-    stalled = attempts.fail_stalled(tx, max_age, now)
-    if not stalled:
-        return [], [], []
-    new, given_up = attempts.retry(tx, [task for _, task in stalled], retry_limit, now)
-    _stage(tx, queue, new)
-    return [a for a, _ in stalled], [a["schedulingAttemptId"] for a in new], given_up
-
-
 def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None = None,
                   job_name: str | None = None) -> dict:
-    """One scheduling pass: sweep stalled attempts, then queue every ready task."""
+    """One scheduling pass: sweep stalled attempts, decide on retries, then queue every ready
+    task. Returns changed, task_ids and attempt_ids (new), stalled (attempts failed now),
+    requeued (retries queued now), retry_waiting (retries waiting out a backoff), given_up
+    (tasks failed for good)."""
     settings = db.settings
     own_queue = queue is None
     queue = queue or open_queue(db)
@@ -96,19 +97,26 @@ def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None
                 ids = [r[0] for r in tx.tuples(ready + " ORDER BY t.taskId", params)]
                 stalled = [a for a, _ in attempts.stalled(tx, settings.max_heartbeat_age)]
                 return {"changed": bool(ids or stalled), "task_ids": ids, "attempt_ids": [],
-                        "stalled": stalled, "requeued": [], "given_up": []}
+                        "stalled": stalled, "requeued": [], "retry_waiting": [],
+                        "given_up": []}
             return db.read(preview)
 
         def unit(tx: Tx) -> dict:
             check_version(tx)
             tx.dialect.lock_scheduler(tx)  # before the sweep: one pass re-queues a stall once
             now = time.time()
-            stalled, requeued, given_up = _sweep_stalled(
-                tx, queue, settings.max_heartbeat_age, settings.retry_limit, now)
+            stalled = attempts.fail_stalled(tx, settings.max_heartbeat_age, now)
+            decided = retries.decide(tx, lambda: load_registry(settings), settings.retry_limit,
+                                     now)
+            _stage(tx, queue, decided.queued)
             new = _queue_ready(tx, queue, job_name, "", now)
-            return {"changed": bool(new or stalled), "task_ids": [a["taskId"] for a in new],
+            return {"changed": bool(new or stalled or decided.queued or decided.waiting
+                                    or decided.given_up),
+                    "task_ids": [a["taskId"] for a in new],
                     "attempt_ids": [a["schedulingAttemptId"] for a in new],
-                    "stalled": stalled, "requeued": requeued, "given_up": given_up}
+                    "stalled": [a for a, _ in stalled],
+                    "requeued": [a["schedulingAttemptId"] for a in decided.queued],
+                    "retry_waiting": decided.waiting, "given_up": decided.given_up}
 
         result = db.run(unit)
         queue.publish()
@@ -121,27 +129,43 @@ def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None
 def reschedule_unfinished(db: Database, job_name: str | None = None,
                           check_mode: bool = False) -> dict:
     """Queue a fresh attempt for every ready task without a successful, queued or running
-    attempt (failed and emptied-out tasks get another go)."""
+    attempt (failed, cancelled and emptied-out tasks get another go). Naming a cancelled job
+    lifts its cancellation; without a name, cancelled jobs are left alone (``skipped``)."""
     queue = open_queue(db)
     try:
         if check_mode:
             def preview(tx: Tx) -> dict:
-                ready, params = _ready_sql(job_name, _RESCHEDULE_BLOCKING)
+                check_version(tx)
+                resumed, skipped = _resumed(tx, job_name)
+                ready, params = _ready_sql(job_name, _RESCHEDULE_BLOCKING, resumed)
                 ids = [r[0] for r in tx.tuples(ready + " ORDER BY t.taskId", params)]
-                return {"changed": bool(ids), "task_ids": ids, "attempt_ids": []}
+                return {"changed": bool(ids or resumed), "task_ids": ids, "attempt_ids": [],
+                        "resumed": resumed, "skipped": skipped}
             return db.read(preview)
 
-        def unit(tx: Tx) -> list[dict]:
+        def unit(tx: Tx) -> tuple[list[dict], list[str], list[str]]:
             check_version(tx)
             tx.dialect.lock_scheduler(tx)
-            return _queue_ready(tx, queue, job_name, _RESCHEDULE_BLOCKING, time.time())
+            resumed, skipped = _resumed(tx, job_name)
+            jobs.resume(tx, resumed)
+            new = _queue_ready(tx, queue, job_name, _RESCHEDULE_BLOCKING, time.time())
+            return new, resumed, skipped
 
-        new = db.run(unit)
+        new, resumed, skipped = db.run(unit)
         queue.publish()
-        return {"changed": bool(new), "task_ids": [a["taskId"] for a in new],
-                "attempt_ids": [a["schedulingAttemptId"] for a in new]}
+        return {"changed": bool(new or resumed), "task_ids": [a["taskId"] for a in new],
+                "attempt_ids": [a["schedulingAttemptId"] for a in new],
+                "resumed": resumed, "skipped": skipped}
     finally:
         queue.close()
+
+
+def _resumed(tx: Tx, job_name: str | None) -> tuple[list[str], list[str]]:
+    """(cancelled jobs a reschedule of ``job_name`` resumes, cancelled jobs it leaves)."""
+    cancelled = jobs.cancelled(tx)
+    if job_name is None:
+        return [], cancelled
+    return [j for j in cancelled if j == job_name], []
 
 
 def run_forever(db: Database, interval: float = SCHEDULER_INTERVAL,

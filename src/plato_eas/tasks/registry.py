@@ -3,7 +3,9 @@
 Shipped as ``data/registry.yaml``; an operator overrides it with the ``registry_file``
 setting. ``schema`` loads it into the database; ``deploy`` renders worker Deployments from it.
 A task type may set ``time_limit`` (seconds): the default for its attempts, which a task in a
-chain overrides with its own ``time_limit``.
+chain overrides with its own ``time_limit``. It may have a ``retry`` policy
+(:mod:`plato_eas.tasks.retries`), which a task in a chain overrides with its own ``retry``;
+the scheduler reads it when an attempt fails.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import yaml
 
 from ..errors import RegistryError
 from ..settings import Settings
+from .retries import RetryPolicy, default_policy, merged, policy_problem
 
 CONTROL_FLOW_TYPES = (
     "execution_chain",
@@ -39,6 +42,12 @@ class Registry:
     containers: tuple[Container, ...]
     task_types: dict[str, str]  # task type -> container name or "all"
     time_limits: dict[str, float] = field(default_factory=dict)  # task type -> seconds
+    retry: dict[str, dict] = field(default_factory=dict)  # task type -> its retry fields
+
+    def retry_policy(self, task_type: str, retry_limit: int) -> RetryPolicy:
+        """The type's retry policy; the default one (``retry_limit`` stalled retries) for
+        the fields it does not set."""
+        return merged(default_policy(retry_limit), self.retry.get(task_type))
 
     def container(self, name: str) -> Container:
         for c in self.containers:
@@ -80,6 +89,8 @@ def load_registry(settings: Settings | None = None) -> Registry:
         task_types = {str(t["name"]): str(t.get("container", "all")) for t in data["task_types"]}
         time_limits = {str(t["name"]): float(t["time_limit"]) for t in data["task_types"]
                        if t.get("time_limit") is not None}
+        retry = {str(t["name"]): t["retry"] for t in data["task_types"]
+                 if t.get("retry") is not None}
     except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise RegistryError(f"registry ({origin}) is malformed: {exc!r}") from None
     names = {c.name for c in containers}
@@ -92,7 +103,12 @@ def load_registry(settings: Settings | None = None) -> Registry:
         if not seconds > 0 or seconds == float("inf"):
             raise RegistryError(f"registry ({origin}): task type {task_type!r} needs a positive "
                                 f"time_limit (seconds), not {seconds!r}")
+    for task_type, policy in retry.items():
+        problem = policy_problem(policy)
+        if problem:
+            raise RegistryError(f"registry ({origin}): task type {task_type!r}: {problem}")
     for required in CONTROL_FLOW_TYPES:
         if required not in task_types:
             raise RegistryError(f"registry ({origin}) lacks control-flow type {required!r}")
-    return Registry(containers=containers, task_types=task_types, time_limits=time_limits)
+    return Registry(containers=containers, task_types=task_types, time_limits=time_limits,
+                    retry=retry)

@@ -29,7 +29,18 @@ from flask import (
 
 from ..db import Database
 from ..errors import DatabaseError, EasError
-from ..model.states import JOB_RUNNING, LIVE_STATES, live_attempts
+from ..model.states import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    JOB_RUNNING,
+    LIVE_STATES,
+    QUEUED,
+    RUNNING,
+    STALLED,
+    WAITING,
+    live_attempts,
+)
 from ..reports import build_report, render
 from ..reports.base import ReportError, utc_time
 from ..reports.filters import SEVERITIES
@@ -177,7 +188,7 @@ def healthz() -> Response:
     """Readiness: the database answers (read-only) and has a schema this release reads."""
     from ..model.schema import check_version
 
-    _db().read(check_version)
+    _db().read(lambda tx: check_version(tx, read_only=True))
     return Response("ok\n", mimetype="text/plain")
 
 
@@ -188,7 +199,7 @@ def favicon() -> Response:
 def jobs_page() -> str | tuple[str, int]:
     built = report("jobs")
     running = any(r["state"] == JOB_RUNNING for r in built.rows)
-    return page("jobs.html", running=running, jobs=built.rows)
+    return page("jobs.html", running=running, jobs=built.rows, states=STATE_ORDER)
 
 
 def _tree_level(parent_id: int | None, job: str | None, running_only: bool,
@@ -390,7 +401,7 @@ def files(relative: str = "") -> Response | str:
     return response
 
 
-STATE_ORDER = ("done", "running", "queued", "stalled", "waiting", "failed")
+STATE_ORDER = (DONE, RUNNING, QUEUED, STALLED, WAITING, FAILED, CANCELLED)
 ROUTES = [
     ("/healthz", healthz),
     ("/favicon.ico", favicon),

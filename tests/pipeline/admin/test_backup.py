@@ -20,6 +20,7 @@ from prototype_db import write_prototype_database
 from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.errors import BackupError, EasError
+from plato_eas.model.schema import SCHEMA_VERSION
 from plato_eas.settings import Settings
 
 
@@ -59,7 +60,7 @@ def test_default_dest_is_timestamped(db_settings):
     with gzip.open(path, "rt") as fh:
         lines = fh.read().splitlines()
     assert lines[0].startswith(f"-- plato_eas db_save engine={db_settings.db_engine} "
-                               "schema_version=1 ")
+                               f"schema_version={SCHEMA_VERSION} ")
     assert lines[-1] == "-- plato_eas db_save end"
 
 

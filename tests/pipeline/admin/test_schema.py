@@ -35,11 +35,21 @@ PROTOTYPE_COLUMNS = {
 }
 
 
+# Nullable columns added after the prototype (SPEC §3: additions only), after its own.
+ADDED_COLUMNS = {
+    "eas_task": "priority",
+    "eas_scheduling_attempt": "priority failureKind retryAt",
+}
+
+
 def test_schema_has_prototype_tables_and_columns_exactly(installed):
     conn = sqlite3.connect(installed.db_path)
     for table, columns in PROTOTYPE_COLUMNS.items():
         found = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-        assert found == columns.split(), table
+        assert found == columns.split() + ADDED_COLUMNS.get(table, "").split(), table
+        added = [r for r in conn.execute(f"PRAGMA table_info({table})")
+                 if r[1] in ADDED_COLUMNS.get(table, "").split()]
+        assert all(not notnull for _, _, _, notnull, _, _ in added), table
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(db):
@@ -124,4 +134,45 @@ def test_prototype_database_is_adopted_in_place_and_runs_new_work(settings):
 
     actions.submit(settings, chain=chain("null_parallel"))
     run = actions.local_run(settings, workers=1, job_name="null_parallel", timeout=60)
+    assert run["finished"] and run["summary"]["done"] == 4
+
+
+def _as_version_1(settings) -> None:
+    """Turn a fresh database into one written by release 1 (before job control)."""
+    def unit(tx):
+        tx.execute("DROP INDEX eas_attempt_claim")
+        tx.execute("DROP INDEX eas_attempt_retry")
+        for table, columns in ADDED_COLUMNS.items():
+            for column in columns.split():
+                tx.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        tx.execute("DROP TABLE eas_cancelled_job")
+        tx.execute("CREATE INDEX eas_attempt_queued ON eas_scheduling_attempt "
+                   "(schedulingAttemptId) WHERE isQueued = 1")
+        tx.execute("UPDATE eas_schema_version SET version = 1")
+
+    with Database(settings) as db:
+        db.run(unit)
+
+
+def test_a_version_1_database_is_read_as_it_is_and_upgraded_by_schema(installed):
+    from pipeline_helpers import chain
+
+    actions.submit(installed, chain=chain("null_parallel"))
+    _as_version_1(installed)
+    progress = actions.report(installed, "progress")  # reports read it as it is
+    assert progress["total"]["waiting"] == 1
+    assert actions.report(installed, "jobs")["rows"][0]["state"] == "running"
+    with pytest.raises(SchemaError, match=r"schema version 1, older than this release \(2\): "
+                                          r"upgrade it with plato.eas.schema \(eas init\)"):
+        actions.schedule(installed)
+    assert actions.init_schema(installed, check_mode=True)["changed"] is True
+    upgraded = actions.init_schema(installed)
+    assert upgraded["changed"] and upgraded["upgraded"] and upgraded["version"] == SCHEMA_VERSION
+    assert actions.init_schema(installed)["changed"] is False
+    with Database(installed) as db:
+        assert db.read(lambda tx: tx.dialect.index_exists(
+            tx, "eas_scheduling_attempt", "eas_attempt_claim"))
+        assert not db.read(lambda tx: tx.dialect.index_exists(
+            tx, "eas_scheduling_attempt", "eas_attempt_queued"))
+    run = actions.local_run(installed, workers=1, job_name="null_parallel", timeout=60)
     assert run["finished"] and run["summary"]["done"] == 4

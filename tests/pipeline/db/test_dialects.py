@@ -9,8 +9,8 @@ from plato_eas.model.schema import drop
 
 def test_index_exists_sees_the_schema_indexes_only(db):
     exists = db.dialect.index_exists
-    assert db.read(lambda tx: exists(tx, "eas_scheduling_attempt", "eas_attempt_queued"))
-    assert not db.read(lambda tx: exists(tx, "eas_task", "eas_attempt_queued"))
+    assert db.read(lambda tx: exists(tx, "eas_scheduling_attempt", "eas_attempt_claim"))
+    assert not db.read(lambda tx: exists(tx, "eas_task", "eas_attempt_claim"))
     assert not db.read(lambda tx: exists(tx, "eas_task", "no_such_index"))
 
 

@@ -70,7 +70,8 @@ def test_take_release_heartbeat_and_finish_change_only_the_state_they_leave(inst
         assert db.run(lambda tx: attempts.finish(tx, attempt_id, *done)) is False
 
 
-def test_a_late_result_after_the_sweep_is_discarded_and_retries_stop_at_the_limit(installed):
+def test_a_late_result_after_the_sweep_is_discarded_and_the_failure_awaits_its_retry(
+        installed):
     from plato_eas.model import attempts
 
     attempt_id = _one_queued_null(installed)
@@ -80,8 +81,31 @@ def test_a_late_result_after_the_sweep_is_discarded_and_retries_stop_at_the_limi
         assert [a for a, _ in swept] == [attempt_id]
         late = (True, None, 1.0, 0.5, 0.5, 201.0)
         assert db.run(lambda tx: attempts.finish(tx, attempt_id, *late)) is False
+        row = _attempts_of_task_of(installed, attempt_id)[0]
+        assert (row["failureKind"], row["retryAt"]) == ("stalled", 200.0)
+        assert db.read(lambda tx: attempts.failures_due(tx, 199.0)) == []
+        (due,) = db.read(lambda tx: attempts.failures_due(tx, 202.0))
+        assert (due["attempt_id"], due["kind"], due["open"]) == (attempt_id, "stalled", 1)
         task = swept[0][1]
-        new, given_up = db.run(lambda tx: attempts.retry(tx, [task], 1, 202.0))
-        assert len(new) == 1 and given_up == []
-        new, given_up = db.run(lambda tx: attempts.retry(tx, [task], 0, 203.0))
-        assert new == [] and given_up == [task]
+        retry = db.run(lambda tx: attempts.plan_retry(tx, task, 250.0))
+        db.run(lambda tx: attempts.decided(tx, [attempt_id]))
+        assert db.read(lambda tx: attempts.failures_due(tx, 300.0)) == []
+        assert db.run(lambda tx: attempts.queue_due_retries(tx, 240.0)) == []
+        queued = db.run(lambda tx: attempts.queue_due_retries(tx, 260.0))
+        assert [a["schedulingAttemptId"] for a in queued] == [retry]
+        logs = db.read(lambda tx: tx.tuples(
+            "SELECT severity, message FROM eas_log_messages WHERE generatedByTaskExecution = ?",
+            (attempt_id,)))
+        assert logs == [(40, "stalled: no heartbeat for more than 60 s")]
+
+
+def test_a_failed_attempt_records_its_kind_and_asks_for_a_retry_decision(installed):
+    from plato_eas.model import attempts
+
+    attempt_id = _one_queued_null(installed)
+    with Database(installed) as db:
+        db.run(lambda tx: attempts.take(tx, attempt_id, 1, 100.0))
+        failed = (False, "time limit of 5 s exceeded", 5.0, 0.1, 0.1, 106.0, "time_limit")
+        assert db.run(lambda tx: attempts.finish(tx, attempt_id, *failed)) is True
+    row = _attempts_of_task_of(installed, attempt_id)[0]
+    assert (row["errorFail"], row["failureKind"], row["retryAt"]) == (1, "time_limit", 106.0)

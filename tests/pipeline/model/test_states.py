@@ -1,5 +1,5 @@
-"""The states of tasks and attempts (waiting, queued, running, stalled, done, failed, blocked)
-against real SQLite databases built row by row."""
+"""The states of tasks and attempts (waiting, queued, running, stalled, done, failed, cancelled,
+blocked) against real SQLite databases built row by row."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def build(db):
 def one_task_per_state(build: Builder, job: str = "job", task_type: str = "null") -> dict:
     """A task in each state (plus one never run); returns {state: task id}."""
     ids = {"waiting": build.task(task_type, job)}
-    for state in ("queued", "running", "stalled", "done", "failed"):
+    for state in ("queued", "running", "stalled", "done", "failed", "cancelled"):
         ids[state] = build.task(task_type, job)
         build.attempt(ids[state], state)
     return ids
@@ -40,9 +40,12 @@ def test_each_task_counts_in_the_state_of_its_latest_attempt(db, build):
     build.attempt(requeued, "failed")
     emptied = build.task("null")
     build.attempt(emptied, "idle")
+    resumed = build.task("null")
+    build.attempt(resumed, "cancelled")
+    build.attempt(resumed, "queued")
     counts = db.read(lambda tx: task_state_counts(tx, now=NOW))
-    assert counts == {"null": {"waiting": 2, "queued": 1, "stalled": 1, "running": 1,
-                               "done": 2, "failed": 2}}
+    assert counts == {"null": {"waiting": 2, "queued": 2, "stalled": 1, "running": 1,
+                               "done": 2, "failed": 2, "cancelled": 1}}
 
 
 def test_heartbeat_age_decides_running_or_stalled(db, build):
@@ -96,5 +99,5 @@ def test_job_summary_counts_every_state_and_blocked(db, build):
     build.reads_file_of(build.task("null", job="mine"), ids["failed"], "x.gz")
     one_task_per_state(build, job="other")
     summary = db.read(lambda tx: job_summary(tx, "mine", now=NOW))
-    assert summary == {"total": 7, "waiting": 2, "queued": 1, "running": 1, "stalled": 1,
-                       "done": 1, "failed": 1, "blocked": 1}
+    assert summary == {"total": 8, "waiting": 2, "queued": 1, "running": 1, "stalled": 1,
+                       "done": 1, "failed": 1, "cancelled": 1, "blocked": 1}

@@ -24,7 +24,7 @@ def build(db):
 def one_task_per_state(build: Builder, job: str = "job", task_type: str = "null") -> dict:
     """A task in each state (plus one never run); returns {state: task id}."""
     ids = {"waiting": build.task(task_type, job)}
-    for state in ("queued", "running", "stalled", "done", "failed"):
+    for state in ("queued", "running", "stalled", "done", "failed", "cancelled"):
         ids[state] = build.task(task_type, job)
         build.attempt(ids[state], state)
     return ids
@@ -60,14 +60,15 @@ def test_progress_counts_and_percentages_per_task_type_with_a_total(db, build):
     assert error == {"task_type": "error", "total": 4, "waiting": 1, "waiting_pct": 25.0,
                      "queued": 0, "queued_pct": 0.0, "stalled": 0, "stalled_pct": 0.0,
                      "running": 0, "running_pct": 0.0, "done": 3, "done_pct": 75.0,
-                     "failed": 0, "failed_pct": 0.0}
-    assert null["total"] == 6 and null["done"] == 1 and null["done_pct"] == 16.7
-    assert result["total"]["total"] == 10 and result["total"]["done_pct"] == 40.0
+                     "failed": 0, "failed_pct": 0.0, "cancelled": 0, "cancelled_pct": 0.0}
+    assert null["total"] == 7 and null["done"] == 1 and null["done_pct"] == 14.3
+    assert null["cancelled"] == 1
+    assert result["total"]["total"] == 11 and result["total"]["done_pct"] == 36.4
     lines = result["table"].splitlines()
     assert lines[0].split() == ["Task", "Waiting", "Queued", "Stalled", "Running", "Done",
-                                "Failed", "Total"]
+                                "Failed", "Cancelled", "Total"]
     assert lines[2].split() == ["error", "1", "(25%)", "0", "(0%)", "0", "(0%)", "0", "(0%)",
-                                "3", "(75%)", "0", "(0%)", "4"]
+                                "3", "(75%)", "0", "(0%)", "0", "(0%)", "4"]
     assert lines[-1].startswith("Total")
 
 
@@ -92,9 +93,9 @@ def test_job_tree_puts_children_under_parents_in_task_id_order(db, build):
     assert order == [(root, 0), (child_b, 1), (grandchild, 2), (child_a, 1), (second_root, 0)]
     row_b = result["rows"][1]
     assert (row_b["queued"], row_b["running"], row_b["stalled"], row_b["done"],
-            row_b["failed"]) == (0, 0, 0, 1, 1)
+            row_b["failed"], row_b["cancelled"]) == (0, 0, 0, 1, 1, 0)
     lines = result["table"].splitlines()
-    assert lines[3].split() == ["|", "job/null", str(child_b), "0", "0", "0", "1", "1"]
+    assert lines[3].split() == ["|", "job/null", str(child_b), "0", "0", "0", "1", "1", "0"]
     assert lines[4].startswith(" |  | job/null")
     assert result["truncated"] is False
 
