@@ -41,6 +41,7 @@ from ..chains.expand import expand
 from ..chains.register import ChildSpec
 from ..errors import EasError
 from ..expressions import resolve
+from ..model import attempts
 from ..model.context import AttemptContext
 from ..model.metadata import check_metadata
 from ..tasks.api import TaskRun, default_qc, implementation
@@ -63,16 +64,22 @@ class Outcome:
     cpu: float = 0.0
     cpu_children: float = 0.0
     children: list[ChildSpec] | None = None  # control-flow tasks: what to register
+    failure_kind: str = attempts.ERROR  # when not ok: attempts.FAILURE_KINDS, for retries
 
 
-def failure(message: str, wall: float = 0.0) -> Outcome:
-    """A failed outcome whose log says why."""
-    return Outcome(ok=False, error_text=message, wall=wall,
+def failure(message: str, wall: float = 0.0, kind: str = attempts.ERROR) -> Outcome:
+    """A failed outcome (of ``kind``) whose log says why."""
+    return Outcome(ok=False, error_text=message, wall=wall, failure_kind=kind,
                    logs=[(time.time(), logging.ERROR, message)])
 
 
 class Stopped(Exception):
     """The worker was told to stop while an attempt ran: the runner is gone, nothing recorded."""
+
+
+class Withdrawn(Exception):
+    """The attempt stopped being ours while it ran (its job was cancelled, or the scheduler
+    declared it stalled): the runner is gone, nothing recorded."""
 
 
 class _LimitExceeded(EasError):
@@ -297,10 +304,12 @@ class TaskRunner:
             self._start()
             _send(self.requests, data)
 
-    def run(self, ctx: AttemptContext, heartbeat: Callable[[], None], interval: float,
+    def run(self, ctx: AttemptContext, heartbeat: Callable[[], bool], interval: float,
             time_limit: float | None = None) -> Outcome:
-        """The attempt's outcome; heartbeats every ``interval`` s while it runs. Past
-        ``time_limit`` seconds the runner's group is killed and the attempt failed."""
+        """The attempt's outcome; calls ``heartbeat`` every ``interval`` s while it runs. Past
+        ``time_limit`` seconds the runner's group is killed and the attempt failed; when
+        ``heartbeat`` says the attempt is no longer ours, the group is killed and
+        :class:`Withdrawn` raised."""
         start = time.time()
         self._hand_over(ctx)
         next_beat = start + interval
@@ -310,7 +319,8 @@ class TaskRunner:
             now = time.time()
             if now >= deadline:
                 self._end()
-                return failure(f"time limit of {time_limit:g} s exceeded", now - start)
+                return failure(f"time limit of {time_limit:g} s exceeded", now - start,
+                               attempts.TIME_LIMIT)
             ready, _, _ = select.select(watched, [], [], max(0.0, min(next_beat, deadline) - now))
             if self.replies in ready:
                 break
@@ -318,7 +328,9 @@ class TaskRunner:
                 self._end()
                 raise Stopped
             if time.time() >= next_beat:
-                heartbeat()
+                if not heartbeat():
+                    self._end()
+                    raise Withdrawn
                 next_beat = time.time() + interval
         outcome = _recv(self.replies)
         self.served += 1

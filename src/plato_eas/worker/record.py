@@ -102,7 +102,8 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
 
     def unit(tx: Tx) -> bool:
         if not attempts.finish(tx, ctx.attempt_id, passed, error_text, outcome.wall,
-                               outcome.cpu, outcome.cpu_children, time.time()):
+                               outcome.cpu, outcome.cpu_children, time.time(),
+                               outcome.failure_kind):
             return False
         if children and passed and not _has_children(tx, ctx.task_id):
             register_children(tx, ctx.task_id, children)

@@ -30,7 +30,7 @@ from ..settings import Settings
 from ..tasks.api import implementations
 from ..tasks.registry import CONTROL_FLOW_TYPES, Registry, load_registry
 from . import staging
-from .child import Stopped, TaskRunner
+from .child import Stopped, TaskRunner, Withdrawn
 from .record import describe, fail, record
 
 log = logging.getLogger(__name__)
@@ -139,31 +139,55 @@ class Worker:
 
     def _serve(self, attempt_id: int) -> bool:
         """Run and record one attempt; False when the worker was stopped while it ran. Any
-        failure on the way fails that attempt, never the worker."""
+        failure on the way fails that attempt, never the worker; an attempt withdrawn while it
+        ran (its job cancelled) was stopped and is not recorded."""
         try:
             self.execute(attempt_id)
         except Stopped:
             return False
+        except Withdrawn:
+            log.info("attempt %d is no longer ours (cancelled or swept): stopped", attempt_id)
+            staging.discard(self.output_dir, attempt_id)
         except Exception as exc:  # noqa: BLE001 - one attempt fails, never the worker
             reason = f"the worker could not run this attempt: {describe(exc)}"
             log.error("attempt %d: %s", attempt_id, reason)
             fail(self.db, attempt_id, reason)
         return True
 
-    def heartbeat(self, attempt_id: int) -> None:
-        """The attempt is alive (database) and so is our claim on it (the queue's connection:
-        a broker that drops it would deliver the attempt again)."""
+    def heartbeat(self, attempt_id: int, beat: bool = True) -> bool:
+        """The attempt is alive (database; with ``beat`` False only check that it is still
+        ours) and so is our claim on it (the queue's connection: a broker that drops it would
+        deliver the attempt again). False when the attempt is no longer running: its job was
+        cancelled, or the scheduler declared it stalled."""
+        def unit(tx) -> bool:
+            if beat:
+                return attempts.heartbeat(tx, attempt_id, time.time())
+            return attempts.still_running(tx, attempt_id)
+
         try:
-            self.db.run(lambda tx: attempts.heartbeat(tx, attempt_id, time.time()))
+            ours = self.db.run(unit)
         except EasError as exc:  # the database is away: the next beat tries again
             log.warning("heartbeat for attempt %d failed: %s", attempt_id, exc)
+            ours = True
         self.queue.keepalive()
+        return ours
 
     def execute(self, attempt_id: int) -> bool:
-        """Run one attempt and record it; raises Stopped when told to stop meanwhile."""
+        """Run one attempt and record it; raises Stopped when told to stop meanwhile, and
+        Withdrawn when the attempt was cancelled meanwhile (then checked every
+        ``CANCEL_CHECK_INTERVAL`` seconds, a heartbeat written every heartbeat interval)."""
         ctx = self.db.read(lambda tx: load_context(tx, attempt_id))
-        outcome = self.runner.run(ctx, lambda: self.heartbeat(attempt_id),
-                                  self.heartbeat_interval, time_limit(ctx, self.registry))
+        check = min(self.heartbeat_interval, defaults.CANCEL_CHECK_INTERVAL)
+        last_beat = time.monotonic()
+
+        def alive() -> bool:
+            nonlocal last_beat
+            beat = time.monotonic() - last_beat >= self.heartbeat_interval - check / 2
+            if beat:
+                last_beat = time.monotonic()
+            return self.heartbeat(attempt_id, beat)
+
+        outcome = self.runner.run(ctx, alive, check, time_limit(ctx, self.registry))
         return record(self.db, ctx, outcome, self.output_dir)
 
     def _release(self, attempt_id: int) -> None:
