@@ -1,8 +1,14 @@
-"""Cancel and priorities on every combination of database engine and queue (``backend``:
-sqlite-sql, mysql-sql, mysql-amqp, sqlite-amqp), and RabbitMQ queues declared before
-priorities."""
+"""Cancel (queued attempts and a running one with a real worker) and priorities on every
+combination of database engine and queue (``backend``: sqlite-sql, mysql-sql, mysql-amqp,
+sqlite-amqp), and RabbitMQ queues declared before priorities."""
 
 from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import time
 
 import pytest
 from backend_helpers import add_null_tasks, amqp_options, init, mysql_settings_for, new_host
@@ -11,7 +17,11 @@ from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.queues.amqp import QUEUE_ARGUMENTS, AmqpQueue
 from plato_eas.queues.base import open_queue
+from plato_eas.tasks.api import implementations
+from plato_eas.tasks.testing import null_task
 from plato_eas.worker.worker import Worker
+
+CTX = multiprocessing.get_context("fork")
 
 GRID = 5_000
 
@@ -95,6 +105,75 @@ def test_cancel_takes_only_that_jobs_attempts_off_the_queue(installed):
     resumed = actions.reschedule(installed, job_name="victim")
     assert resumed["resumed"] == ["victim"] and len(resumed["attempt_ids"]) == 20
     assert Worker(installed, task_types=["null"]).run(until_empty=True) == 20
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+def _wait_for(predicate, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())
+
+
+def _null_rows(settings, job: str) -> list[dict]:
+    with Database(settings) as db:
+        return db.read(lambda tx: tx.rows(
+            "SELECT a.isQueued, a.isRunning, a.isFinished, a.errorFail, a.errorText"
+            " FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId"
+            " JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
+            " WHERE t.jobName = ? AND tt.taskTypeName = 'null'"
+            " ORDER BY a.schedulingAttemptId", (job,)))
+
+
+def _serve_null(settings) -> None:
+    Worker(settings, task_types=["null"]).run()
+
+
+def test_cancel_stops_a_running_attempt_of_a_real_worker(installed, monkeypatch, tmp_path):
+    """The worker (its own process, as ``eas worker``) notices the cancel, kills the task and
+    what it started, records nothing of it, and goes on with another job's attempt."""
+    pid_file = tmp_path / "sleeper.pid"
+
+    def hangs(run):
+        if run.description.get("name") == "long":
+            sleeper = subprocess.Popen(["sleep", "300"])  # noqa: S607 - a test helper
+            pid_file.write_text(f"{sleeper.pid}\n")
+        return null_task(run)
+
+    monkeypatch.setitem(implementations(), "null", hangs)
+    queued_job(installed, {"job_name": "victim", "task_list": [
+        {"task": "null", "name": "long", "sleep": 120}]})
+    worker = CTX.Process(target=_serve_null, args=(installed,))
+    worker.start()
+    try:
+        assert _wait_for(pid_file.exists, 30), "the task never started"
+        sleeper = int(pid_file.read_text())
+        result = actions.cancel(installed, "victim")
+        assert len(result["running_attempt_ids"]) == 1
+        assert _wait_for(lambda: not _alive(sleeper), 15), "the task outlived the cancel"
+        queued_job(installed, {"job_name": "next", "task_list": [
+            {"task": "null", "name": "after"}]})
+        assert _wait_for(lambda: [r["isFinished"] for r in _null_rows(installed, "next")]
+                         == [1], 30), "the worker did not go on"
+        assert worker.is_alive()
+    finally:
+        os.kill(worker.pid, signal.SIGTERM)
+        worker.join(30)
+    (row,) = _null_rows(installed, "victim")
+    assert (row["isQueued"], row["isRunning"], row["isFinished"], row["errorFail"]) == \
+        (0, 0, 0, 0)
+    assert row["errorText"] == "cancelled: job 'victim' was cancelled"
+    states = {r["job_name"]: r["state"] for r in actions.report(installed, "jobs")["rows"]}
+    assert states == {"victim": "cancelled", "next": "finished"}
 
 
 def test_empty_queue_of_one_job_keeps_the_others_messages(installed):

@@ -20,7 +20,7 @@ from plato_eas.db import Database
 from plato_eas.queues.sql import SqlQueue
 from plato_eas.worker.worker import Worker
 
-GRID = 20_000  # big enough that without priorities the urgent job would wait for all of it
+GRID = 100_000  # a large grid: without priorities the urgent job would wait for all of it
 
 
 def claims(settings, count: int) -> list[int]:
