@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections:$(CURDIR)/$(VENV)/collections
 
-.PHONY: setup demo dashboard test test-unit test-backends test-ansible test-k8s lint bench sanity clean
+.PHONY: setup demo dashboard test test-unit test-backends test-ansible test-k8s lint bench bench-peers sanity clean
 
 setup:
 	bash scripts/setup.sh
@@ -41,6 +41,11 @@ bench: setup
 	$(BIN)/python bench/bench_reports.py
 	$(BIN)/python bench/bench_backends.py
 	$(BIN)/python bench/bench_dashboard.py
+
+# plato.eas side by side with Celery, Parsl and Dask (each installed into its own venv under
+# ~/.cache/plato-eas-peers): PEERS_ARGS=--quick for the 1k flat workload only.
+bench-peers: setup
+	$(BIN)/python bench/bench_peers.py $(PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
