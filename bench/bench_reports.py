@@ -3,13 +3,21 @@
 Builds SQLite databases of 10,000 and 100,000 tasks (a chain of for-loops, one attempt per
 task in a realistic mix of states) with bulk inserts, then prints how long job_tree
 (target < 0.2 s at 10k), progress (target < 1 s at 100k) and job_summary take.
-Prints figures only: speed is measured here, not asserted in tests (SPEC §11).
+With ``--million`` it also builds 1,000,000 tasks (with input metadata and outcomes) and
+runs each big report in a fresh child process, printing its time and peak memory (the
+child's own VmHWM): progress, the first job-tree page, the whole job tree, the whole
+timings and pass/fail CSV files (targets: < 0.5 s, first page < 0.5 s, < 200 MB).
+Prints figures only: speed is measured here, not asserted in tests.
 
-    .venv/bin/python bench/bench_reports.py
+    .venv/bin/python bench/bench_reports.py [--million] [--sizes 10000,100000]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +25,7 @@ from pathlib import Path
 from plato_eas.db import Database
 from plato_eas.model.schema import create
 from plato_eas.model.states import job_summary
-from plato_eas.reports import run_report
+from plato_eas.reports import run_report, write_report_csv
 from plato_eas.settings import Settings
 
 SIZES = (10_000, 100_000)
@@ -48,7 +56,23 @@ def _attempt(task_id: int, now: float) -> tuple | None:
             int(state in ("done", "failed")), int(state == "failed"), now - 50, now, 12.5)
 
 
-def build(path: Path, count: int) -> Database:
+def _metadata(count: int) -> tuple[list[tuple], list[tuple]]:
+    """Each science task's loop variable ``size`` (its input metadata) and, for each done
+    attempt (attempt id = position among the attempts), an ``outcome`` PASS or FAIL."""
+    items, outcomes, attempt_id = [], [], 0
+    for task_id in range(2, count + 1):
+        science = (task_id - 2) % LOOP_SIZE != 0
+        if science:
+            items.append((task_id, None, 1, float(task_id % 7), None))
+        if MIX[task_id % len(MIX)] is not None:
+            attempt_id += 1
+            if science and MIX[task_id % len(MIX)] == "done":
+                outcomes.append((None, attempt_id, 2, None,
+                                 "PASS" if task_id % 3 else "FAIL"))
+    return items, outcomes
+
+
+def build(path: Path, count: int, metadata: bool = False) -> Database:
     db = Database(Settings(db_path=str(path), data_dir=str(path.parent / "data")))
     create(db)
     now = time.time()
@@ -65,6 +89,13 @@ def build(path: Path, count: int) -> Database:
             "INSERT INTO eas_scheduling_attempt (taskId, isQueued, isRunning, isFinished, "
             "errorFail, startTime, latestHeartbeat, runTimeWallClock) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", attempts)
+        if metadata:
+            tx.executemany("INSERT INTO eas_metadata_keys (keyId, name) VALUES (?, ?)",
+                           [(1, "size"), (2, "outcome")])
+            for rows in _metadata(count):
+                tx.executemany(
+                    "INSERT INTO eas_metadata_item (taskId, schedulingAttemptId, metadataKey,"
+                    " valueFloat, valueString) VALUES (?, ?, ?, ?, ?)", rows)
 
     db.run(unit)
     db.conn.execute("ANALYZE")
@@ -81,9 +112,65 @@ def best_of(runs: int, call) -> float:
     return min(times)
 
 
+MEASURED = {  # name: (what it does, in a fresh process)
+    "progress": "progress report",
+    "job_tree_page": "job_tree, first page of 100 rows",
+    "job_tree": "job_tree, whole",
+    "timings_csv": "timings CSV, whole file",
+    "pass_fail_csv": "pass_fail CSV, whole file",
+}
+
+
+def measure(db_path: str, what: str) -> None:
+    """Child process: run one report on the database, print seconds and VmHWM (MB)."""
+    db = Database(Settings(db_path=db_path, data_dir=str(Path(db_path).parent / "data")))
+    out = Path(db_path).parent / f"{what}.csv"
+    calls = {
+        "progress": lambda: run_report(db, "progress"),
+        "job_tree_page": lambda: run_report(db, "job_tree", limit=100),
+        "job_tree": lambda: run_report(db, "job_tree"),
+        "timings_csv": lambda: write_report_csv(db, "timings", out),
+        "pass_fail_csv": lambda: write_report_csv(db, "pass_fail", out),
+    }
+    start = time.perf_counter()
+    calls[what]()
+    elapsed = time.perf_counter() - start
+    peak = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text()
+                .splitlines() if line.startswith("VmHWM:"))
+    print(json.dumps({"seconds": elapsed, "peak_mb": peak / 1024}))
+
+
+def million(tmp: str) -> None:
+    count = 1_000_000
+    start = time.perf_counter()
+    path = Path(tmp) / "bench_1m.sqlite"
+    if not path.exists():
+        build(path, count, metadata=True).close()
+        print(f"{count:,} tasks built in {time.perf_counter() - start:.1f} s", flush=True)
+    for what, label in MEASURED.items():
+        done = subprocess.run([sys.executable, __file__, "--measure", what, str(path)],
+                              capture_output=True, text=True, check=False)
+        try:
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            print(f"  {label:<34} {figures['seconds']:7.2f} s  {figures['peak_mb']:7.0f} MB",
+                  flush=True)
+        except (IndexError, ValueError):
+            print(f"  {label:<34} failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
+    print("targets at 1M: progress < 0.5 s; first job-tree page < 0.5 s; < 200 MB each")
+
+
 def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--million", action="store_true", help="also the 1,000,000-task figures")
+    p.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
+    p.add_argument("--keep", help="build the 1M database in this folder, reuse it if there")
+    p.add_argument("--measure", nargs=2, metavar=("WHAT", "DB"), help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.measure:
+        measure(a.measure[1], a.measure[0])
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        for count in SIZES:
+        for count in (int(n) for n in a.sizes.split(",") if n):
             start = time.perf_counter()
             db = build(Path(tmp) / f"bench_{count}.sqlite", count)
             built = time.perf_counter() - start
@@ -95,7 +182,9 @@ def main() -> None:
                   f"job_tree {tree:.3f} s, job_tree running_only {live:.3f} s, "
                   f"progress {progress:.3f} s, job_summary {summary:.3f} s")
             db.close()
-    print("targets: job_tree < 0.2 s at 10k tasks; progress < 1 s at 100k tasks")
+        print("targets: job_tree < 0.2 s at 10k tasks; progress < 1 s at 100k tasks")
+        if a.million:
+            million(a.keep or tmp)
 
 
 if __name__ == "__main__":

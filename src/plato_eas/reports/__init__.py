@@ -47,7 +47,8 @@ class ReportSpec:
 
 REPORTS: dict[str, ReportSpec] = {
     "progress": ReportSpec(progress, ("job_name",), True),
-    "job_tree": ReportSpec(job_tree, ("job_name", "max_depth", "running_only"), False),
+    "job_tree": ReportSpec(job_tree, ("job_name", "max_depth", "running_only", "offset",
+                                      "limit"), False),
     "errors": ReportSpec(errors, ("job_name", "task_type"), True),
     "timings": ReportSpec(timings, ("job_name", "task_type"), True),
     "pass_fail": ReportSpec(pass_fail, ("job_name", "task_type"), True),

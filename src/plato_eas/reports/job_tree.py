@@ -1,8 +1,11 @@
 """The job tree: the task hierarchy, parent before children in task-id order, with each
 task's attempts counted by §3.2 state.
 
-Two set-based queries (tasks, attempt counts) and the tree is built in Python, so the cost
-does not grow with a query per task.
+Whole: two set-based queries (tasks, attempt counts) and the tree is built in Python, so the
+cost does not grow with a query per task. A page (``limit``, from ``offset``): the tree is
+walked in the same order straight from the database, each task's children read in
+``_CHUNK``-sized id ranges through the parent index, so time and memory follow the page's
+position and size, not the size of the job.
 """
 
 from __future__ import annotations
@@ -10,18 +13,52 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..db import Database, Tx
-from ..model.states import LIVE_STATES, STATES, WAITING, attempt_state_counts
+from ..db import Database, Tx, marks
+from ..model.attempts import stalled_cutoff
+from ..model.states import (
+    ATTEMPT_STATE_SQL,
+    LIVE_STATES,
+    STATES,
+    WAITING,
+    attempt_state_counts,
+)
 from ..model.states import empty_counts as no_attempts
 from .base import Report, ReportError
 from .render import Table
 
 COUNTED = tuple(s for s in STATES if s != WAITING)  # a task's attempts, by state
 INDENT = " | "
+PAGE_SIZE = 100  # rows per page when only an offset is given
 _TASKS = (
     "SELECT t.taskId, t.parentTask, t.jobName, tt.taskTypeName, t.taskName FROM eas_task t"
     " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
     " WHERE (? IS NULL OR t.jobName = ?) ORDER BY t.taskId"
+)
+_CHUNK = 500
+_STEP = (  # the next _CHUNK children of one task (or roots), after a task id
+    "SELECT t.taskId, t.parentTask, t.jobName, tt.taskTypeName, t.taskName FROM eas_task t"
+    " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
+    " WHERE {parent} AND (? IS NULL OR t.jobName = ?) AND t.taskId > ?"
+    " ORDER BY t.taskId LIMIT ?"
+)
+_CHILD = "t.parentTask = ?"
+# A root: no parent among the selected tasks (none, or one outside the job).
+_ROOT = ("(t.parentTask IS NULL OR NOT EXISTS (SELECT 1 FROM eas_task p"
+         " WHERE p.taskId = t.parentTask AND (? IS NULL OR p.jobName = ?)))")
+_LIVE = ", ".join(f"'{s}'" for s in LIVE_STATES)
+# The selected tasks with a queued or running attempt, and each one's selected ancestors.
+_LIVE_BRANCHES = (
+    "WITH RECURSIVE up(taskId) AS (SELECT a.taskId FROM eas_scheduling_attempt a"  # noqa: S608
+    " INNER JOIN eas_task s ON s.taskId = a.taskId"
+    " WHERE (a.isQueued OR a.isRunning) AND " + ATTEMPT_STATE_SQL + " IN (" + _LIVE + ")"
+    " AND (? IS NULL OR s.jobName = ?)"
+    " UNION SELECT p.taskId FROM up INNER JOIN eas_task t ON t.taskId = up.taskId"
+    " INNER JOIN eas_task p ON p.taskId = t.parentTask WHERE (? IS NULL OR p.jobName = ?))"
+    " SELECT taskId FROM up"
+)
+_PAGE_COUNTS = (
+    "SELECT a.taskId, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
+    " FROM eas_scheduling_attempt a WHERE a.taskId IN ({marks}) GROUP BY a.taskId, state"
 )
 
 
@@ -116,18 +153,101 @@ def _fetch(tx: Tx, job_name: str | None, max_age: float) -> tuple[list[tuple], d
     return rows, attempt_state_counts(tx, job_name, max_age=max_age)
 
 
+def _kids(tx: Tx, parent: int | None, job_name: str | None):
+    """The children of ``parent`` (None: the roots) in id order, a chunk per query."""
+    after = -1
+    while True:
+        if parent is None:
+            sql, where = _STEP.format(parent=_ROOT), (job_name, job_name)
+        else:
+            sql, where = _STEP.format(parent=_CHILD), (parent,)
+        rows = tx.tuples(sql, (*where, job_name, job_name, after, _CHUNK))
+        yield from rows
+        if len(rows) < _CHUNK:
+            return
+        after = int(rows[-1][0])
+
+
+def _stream(tx: Tx, job_name: str | None, live: set[int] | None, top: tuple | None = None,
+            max_depth: int | None = None):
+    """(task row, depth, descends) in display order: below ``top`` (a task row) or from the
+    roots; ``descends`` is False where ``max_depth`` cuts the branch off."""
+    stack = [(_kids(tx, None if top is None else int(top[0]), job_name), 0)]
+    while stack:
+        rows, depth = stack[-1]
+        row = next(rows, None)
+        if row is None:
+            stack.pop()
+            continue
+        if live is not None and int(row[0]) not in live:
+            continue
+        descends = not (max_depth and depth + 1 >= max_depth)
+        yield row, depth, descends
+        if descends:
+            stack.append((_kids(tx, int(row[0]), job_name), depth + 1))
+
+
+def _page(tx: Tx, job_name: str | None, max_depth: int | None, running_only: bool,
+          offset: int, limit: int, max_age: float) -> tuple[list[tuple], dict, bool]:
+    """The page's (row, depth, hidden) steps, their attempt counts, and whether more follow."""
+    cutoff = stalled_cutoff(max_age)
+    live = None
+    if running_only:
+        live = {int(r[0]) for r in tx.tuples(_LIVE_BRANCHES, (cutoff, *(job_name,) * 4))}
+    steps, more = [], False
+    for index, (row, depth, descends) in enumerate(_stream(tx, job_name, live,
+                                                           max_depth=max_depth)):
+        if index < offset:
+            continue
+        if len(steps) == limit:
+            more = True
+            break
+        hidden = 0 if descends else sum(1 for _ in _stream(tx, job_name, live, top=row))
+        steps.append((row, depth, hidden))
+    counts: dict[int, dict[str, int]] = defaultdict(no_attempts)
+    ids = [int(r[0]) for r, _, _ in steps]
+    if ids:
+        for task_id, state, n in tx.tuples(_PAGE_COUNTS.format(marks=marks(ids)),
+                                           (cutoff, *ids)):
+            counts[int(task_id)][state] += int(n)
+    return steps, counts, more
+
+
+def _paged(db: Database, job_name: str | None, max_depth: int | None, running_only: bool,
+           offset: int, limit: int) -> Report:
+    steps, counts, more = db.read(lambda tx: _page(
+        tx, job_name, max_depth, running_only, offset, limit, db.settings.max_heartbeat_age))
+    forest = Forest(info={int(r[0]): r for r, _, _ in steps})
+    shown = [_row(forest, counts, int(r[0]), depth, hidden) for r, depth, hidden in steps]
+    return _report(shown, {"offset": offset, "limit": limit,
+                           "next_offset": offset + len(shown) if more else None})
+
+
+def _report(shown: list[dict], extra: dict) -> Report:
+    columns = ["Task", "Id", *(s.capitalize() for s in COUNTED)]
+    table = Table(columns, [line for r in shown for line in _text_rows(r)])
+    hidden = sum(r["hidden"] for r in shown)
+    return Report(shown, [table], extra={"hidden_tasks": hidden, "truncated": hidden > 0,
+                                         **extra})
+
+
 def job_tree(db: Database, job_name: str | None = None, max_depth: int | None = None,
-             running_only: bool = False) -> Report:
+             running_only: bool = False, offset: int | None = None,
+             limit: int | None = None) -> Report:
     """One row per shown task; ``hidden`` counts the descendants cut off by ``max_depth``
-    (the number of levels shown; None shows all)."""
+    (the number of levels shown; None shows all). With ``limit`` (or ``offset``) only that
+    page of the same rows, and ``next_offset`` (None on the last page)."""
     if max_depth is not None and int(max_depth) < 1:
         raise ReportError(f"max_depth must be at least 1, not {max_depth}")
+    if offset is not None or limit is not None:
+        if int(offset or 0) < 0 or (limit is not None and int(limit) < 1):
+            raise ReportError(f"offset must be at least 0 and limit at least 1, not "
+                              f"{offset} and {limit}")
+        return _paged(db, job_name, max_depth and int(max_depth), bool(running_only),
+                      int(offset or 0), int(limit or PAGE_SIZE))
     rows, counts = db.read(lambda tx: _fetch(tx, job_name, db.settings.max_heartbeat_age))
     forest = _forest(rows)
     if running_only:
         _keep_live(forest, counts)
     shown = [_row(forest, counts, *step) for step in _walk(forest, max_depth and int(max_depth))]
-    columns = ["Task", "Id", *(s.capitalize() for s in COUNTED)]
-    table = Table(columns, [line for r in shown for line in _text_rows(r)])
-    hidden = sum(r["hidden"] for r in shown)
-    return Report(shown, [table], extra={"hidden_tasks": hidden, "truncated": hidden > 0})
+    return _report(shown, {})
