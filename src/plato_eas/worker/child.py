@@ -106,7 +106,7 @@ def task_run(ctx: AttemptContext, output_dir: Path) -> TaskRun:
         attempt_id=ctx.attempt_id, task_id=ctx.task_id, task_type=ctx.task_type,
         description=description, metadata=ctx.metadata,
         requested_metadata=ctx.requested_metadata,
-        inputs={s: output_dir / p for s, p in ctx.inputs.items()},
+        inputs={s: staging.input_path(output_dir, s, p) for s, p in ctx.inputs.items()},
         outputs=outputs, working_dir=output_dir / ctx.working_directory)
 
 

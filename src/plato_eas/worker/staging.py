@@ -11,7 +11,8 @@ Confinement is checked on the real file system, not only on the names: every fol
 to a file is opened relative to its parent without following symbolic links; a link is
 followed only when its real path stays inside the output directory. An output, a working
 directory or a staging folder that would lead outside is refused before the task runs, and
-again when the file is moved, and nothing is written there.
+again when the file is moved, and nothing is written there; an input whose real path is outside
+is refused before the task runs, so a task never reads from there.
 """
 
 from __future__ import annotations
@@ -84,6 +85,17 @@ def folder(output_dir: Path, rel: str, create: bool = False) -> Iterator[int]:
         yield fd
     finally:
         os.close(fd)
+
+
+def input_path(output_dir: Path, sem: str, rel: str) -> Path:
+    """The path a task reads input ``sem`` from, refused when a link leads it outside the data
+    directory (a product's folder replaced by a link after it was recorded)."""
+    root = os.path.realpath(output_dir)
+    real = os.path.realpath(os.path.join(root, rel))
+    if not _inside(real, root):
+        raise Escape(f"input {sem} ({rel}) leads outside the data directory "
+                     f"(a symbolic link to {real})")
+    return output_dir / rel
 
 
 def staging_dir(attempt_id: int) -> str:

@@ -63,3 +63,26 @@ def test_link_that_stays_inside_the_data_directory_is_followed(installed, tmp_pa
     _run_all(installed)
     assert _by_name(installed)["a"]["errorFail"] == 0
     assert (installed.output_dir / "real" / "a.lc").is_file()
+
+
+def test_input_reached_through_a_link_that_leads_outside_is_refused(installed, tmp_path):
+    """A product's folder swapped for a link to a folder outside after it was recorded: the
+    task that reads it fails with the reason instead of being handed the outside file."""
+    actions.submit(installed, chain={"job_name": "reads", "task_list": [
+        {"task": "null", "name": "make", "outputs": {"lightcurve": "made/in.lc"}},
+        {"task": "null", "name": "read", "inputs": {"lightcurve": "made/in.lc"},
+         "outputs": {"lightcurve": "kept/out.lc"}}]})
+    made = installed.output_dir / "made"
+    while not (made / "in.lc").exists():  # the chain's expansion, then "make"; "read" waits
+        assert actions.schedule(installed)["attempt_ids"]
+        Worker(installed).run(max_attempts=1)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "in.lc").write_text("a file that is not the pipeline's\n")
+    made.rename(tmp_path / "was_made")
+    made.symlink_to(outside)
+    _run_all(installed)
+    row = _by_name(installed)["read"]
+    assert row["errorFail"] == 1
+    assert "input lightcurve (made/in.lc)" in row["errorText"]
+    assert "outside the data directory" in row["errorText"]
