@@ -16,7 +16,10 @@ fi
 stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e ".[mysql,amqp,web,ansible,test]"
+    "$VENV/bin/python" -m pip install --quiet -e ".[mysql,amqp,web,ansible,test,science]"
+    # Compile TLS's numba kernels once, into numba's on-disk cache beside them, so no test or
+    # search pays for it (~15 s).
+    "$VENV/bin/python" -c "from plato_eas_science.search.tls import warm_up; warm_up()"
     rm -f "$VENV"/.installed-*
     touch "$stamp"
 fi

@@ -42,4 +42,5 @@ echo "== pytest: the dashboard in Chromium, its access, containment and read-onl
 .venv/bin/pytest -p no:cacheprovider tests/web
 
 echo "== pytest: pipeline, reports, backends (real MariaDB and RabbitMQ), collection, AWX"
-exec .venv/bin/pytest -p no:cacheprovider tests/scripts tests/pipeline tests/backends tests/ansible
+exec .venv/bin/pytest -p no:cacheprovider tests/scripts tests/pipeline tests/science tests/backends \
+    tests/ansible

@@ -11,8 +11,10 @@ description:
     the host the module runs on, until the job O(job_name) (or, without it, all work) is
     finished or blocked, or O(timeout) seconds pass.
   - Returns the final progress summary (the rows and table of M(plato.eas.progress_info)).
-  - Fails when any task failed, or when the timeout passed with work left; the progress
-    rows and table are returned with the failure.
+  - Fails when any task failed, when the timeout passed with work left, when queued work has
+    task types that no package installed here implements, or when no worker process could
+    start; the message says which (with what the workers were running at the timeout), and
+    the progress rows and table are returned with the failure.
   - Meant for the embedded default (SQLite + sql queue); on a Kubernetes deployment the
     scheduler and worker Deployments do this work.
 author:
@@ -104,6 +106,25 @@ blocked:
   sample:
     - {"task_id": 6, "task_name": "after", "task_type": "null", "job_name": "broken",
        "blocked_by": [5]}
+stopped:
+  description: Why the run ended without finishing (null when it finished).
+  returned: always
+  type: str
+  sample: "timed out after 60 s with work left; the workers were running attempt 3
+    (synthesis_psls, job proto) for 58 s"
+unrunnable:
+  description: Task types of queued work that no installed package implements, with the
+    containers the registry names for them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["transit_search_dst_v26: no implementation installed (container eas-tda)"]
+worker_errors:
+  description: Each worker process that stopped during the run, and why, one line each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["worker 4242 could not start: no such table: eas_worker_host"]
 rows:
   description: The final progress summary, one entry per task type (see M(plato.eas.progress_info)).
   returned: always

@@ -46,6 +46,15 @@ options:
         first out. Every task of the job inherits it unless it sets its own.
       - Default the chain's C(priority), else 0.
     type: int
+  allow_unimplemented:
+    description:
+      - Accept task types that no package installed on the control node implements.
+      - "By default such a chain is refused with the reason, for example
+        C(transit_search_dst_v26: no implementation installed (container eas-tda)), so a job
+        never waits for a worker that cannot exist. Set this when the cluster's workers have
+        science packages the control node lacks."
+    type: bool
+    default: false
 extends_documentation_fragment:
   - plato.eas.connection
 attributes:
@@ -132,6 +141,7 @@ ARGUMENT_SPEC = dict(
     validate_only=dict(type="bool", default=False),
     allow_existing_job=dict(type="bool", default=False),
     priority=dict(type="int"),
+    allow_unimplemented=dict(type="bool", default=False),
 )
 
 
@@ -139,7 +149,7 @@ def main():
     EasModule(
         ARGUMENT_SPEC, mutually_exclusive=[("src", "chain")], required_one_of=[("src", "chain")],
     ).execute("submit", options=("chain", "src", "validate_only", "allow_existing_job",
-                                 "priority"))
+                                 "priority", "allow_unimplemented"))
 
 
 if __name__ == "__main__":

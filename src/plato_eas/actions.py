@@ -57,10 +57,12 @@ def db_restore(settings: Settings, src: str, force: bool = False,
 
 def submit(settings: Settings, chain: dict | None = None, src: str | None = None,
            validate_only: bool = False, allow_existing_job: bool = False,
-           priority: int | None = None, check_mode: bool = False) -> dict:
+           priority: int | None = None, check_mode: bool = False,
+           allow_unimplemented: bool = False) -> dict:
     """Validate and register a chain (inline ``chain`` or JSON file ``src``) as a new job; a
     job name that exists is refused unless ``allow_existing_job``. ``priority`` (-5 to 5)
-    overrides the chain's. Returns changed, task_id (None when not written), job_name,
+    overrides the chain's; task types with no installed implementation are refused unless
+    ``allow_unimplemented``. Returns changed, task_id (None when not written), job_name,
     job_exists, priority, task_count (top level); ``check_mode`` validates only and says a
     real run would register it (or refuses the job name as a real run would)."""
     from .chains.submit import refuse_existing, submit_chain
@@ -68,7 +70,8 @@ def submit(settings: Settings, chain: dict | None = None, src: str | None = None
     with Database(settings) as db:
         result = submit_chain(db, chain=chain, src=src,
                               validate_only=validate_only or check_mode,
-                              allow_existing_job=allow_existing_job, priority=priority)
+                              allow_existing_job=allow_existing_job, priority=priority,
+                              allow_unimplemented=allow_unimplemented)
     if check_mode and not validate_only:
         if result["job_exists"] and not allow_existing_job:
             raise refuse_existing(result["job_name"])

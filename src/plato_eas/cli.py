@@ -40,6 +40,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="add the chain to an existing job of the same name")
     p.add_argument("--priority", type=int,
                    help="the job's priority, -5 to 5 (higher runs first; default: the chain's)")
+    p.add_argument("--allow-unimplemented", action="store_true",
+                   help="accept task types no package on this node implements (the workers "
+                        "have packages this node lacks)")
+    p = sub.add_parser("task", help="science developers: run one task type outside any chain")
+    task_sub = p.add_subparsers(dest="task_command", required=True)
+    p = task_sub.add_parser("run", help="run TYPE in a scratch directory and print its "
+                                        "outputs, metadata and QC")
+    p.add_argument("task_type")
+    p.add_argument("--spec", help="JSON file of the task's fields (specs, lc_duration, ...)")
+    p.add_argument("--input", action="append", metavar="NAME=PATH")
+    p.add_argument("--output", action="append", metavar="NAME=FILE")
+    p.add_argument("--workdir", help="scratch directory (default: a new temporary one)")
     sub.add_parser("schedule", help="one scheduling pass")
     p = sub.add_parser("reschedule", help="queue a new attempt for every unfinished task "
                                           "(naming a cancelled job resumes it)")
@@ -103,7 +115,14 @@ def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
     if cmd == "submit":
         return actions.submit(settings, src=args.src, validate_only=args.validate_only,
                               allow_existing_job=args.allow_existing_job,
-                              priority=args.priority), 0
+                              priority=args.priority,
+                              allow_unimplemented=args.allow_unimplemented), 0
+    if cmd == "task":
+        from .tasks.single import load_spec, run_task
+
+        result = run_task(args.task_type, load_spec(args.spec), inputs=args.input,
+                          outputs=args.output, workdir=args.workdir, settings=settings)
+        return result, 0 if result["passed"] else 1
     if cmd == "schedule":
         return actions.schedule(settings), 0
     if cmd == "reschedule":
@@ -144,9 +163,11 @@ def _print(command: str, result: dict) -> None:
         if command == "run":
             for task in result.get("blocked", []):
                 print(f"blocked: {task}")
+            for report in result.get("worker_errors", []):
+                print(report)
             print("finished" if result["finished"] else
-                  f"timed out; {result['returned_to_queue']} attempt(s) returned to the queue"
-                  if result["timed_out"] else "stopped: no more progress possible")
+                  f"{result['stopped']}; {result['returned_to_queue']} attempt(s) returned to "
+                  "the queue" if result["timed_out"] else f"stopped: {result['stopped']}")
         return
     if result:
         print(json.dumps(result, indent=2, default=str))

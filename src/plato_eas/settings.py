@@ -69,6 +69,11 @@ class Settings:
         """Root of the file repository that tasks write into (working directories live here)."""
         return Path(self.data_dir) / "output"
 
+    @property
+    def input_dir(self) -> Path:
+        """Root of the external files a task may ingest (``ingest_external_lcs``)."""
+        return Path(self.data_dir) / "input"
+
     def public(self) -> dict[str, Any]:
         """The settings with secrets masked: safe for logs and module results."""
         out = dataclasses.asdict(self)

@@ -66,9 +66,8 @@ def output_path(run, semantic_type: str) -> Path:
 
 
 def input_metadata(run, semantic_type: str) -> dict[str, Any]:
-    """Metadata the task database holds for an input file (the control plane passes it as
-    ``run.input_metadata``; a run without it, e.g. built by hand in a test, has none)."""
-    return dict((getattr(run, "input_metadata", None) or {}).get(semantic_type) or {})
+    """Metadata the task database holds for an input file (``run.input_metadata``)."""
+    return dict(run.input_metadata.get(semantic_type) or {})
 
 
 def read_input(run, semantic_type: str) -> LightCurve:
@@ -82,9 +81,7 @@ def write_output(run, semantic_type: str, lc: LightCurve) -> Path:
     """Write an output light curve and hand its metadata to the control plane, which stores it
     with the file's version in the task database (``run.output_metadata``)."""
     path = write_lightcurve(lc, output_path(run, semantic_type))
-    sink = getattr(run, "output_metadata", None)
-    if sink is not None:
-        sink[semantic_type] = dict(lc.metadata)
+    run.output_metadata[semantic_type] = dict(lc.metadata)
     return path
 
 
@@ -92,7 +89,7 @@ def threads(run) -> int:
     """Threads a search may use: the CPUs assigned to the task's container (``run.cpus``),
     never more than this process may run on."""
     available = len(os.sched_getaffinity(0))
-    assigned = getattr(run, "cpus", None)
+    assigned = run.cpus
     return max(1, min(available, int(assigned))) if assigned else available
 
 

@@ -37,6 +37,10 @@ METADATA_UNITS: dict[str, str] = {
     "power": "",
     "sde": "",
     "snr": "",
+    "period_span": "",
+    "first_transit": "d",
+    "last_transit": "d",
+    "injected_period": "d",
     "lc_duration": "d",
 }
 

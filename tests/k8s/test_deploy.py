@@ -116,7 +116,7 @@ def test_workers_follow_the_registry_capped_to_a_node_fraction(cluster):
     pod = tda["spec"]["template"]["spec"]
     (c,) = pod["containers"]
     assert c["command"] == ["eas", "worker", "--container", "eas-tda"]
-    # registry: 2 CPU / 4 GB; the kwok nodes' 4 CPU / 8Gi x 0.25 caps it to 1 CPU / 2Gi
+    # registry: 4 CPU / 16 GB; the kwok nodes' 4 CPU / 8Gi x 0.25 caps it to 1 CPU / 2Gi
     assert c["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"},
                               "limits": {"cpu": "1", "memory": "2Gi"}}
     assert {m["mountPath"] for m in c["volumeMounts"]} >= {"/data/input", "/data/output"}

@@ -8,6 +8,8 @@ The tests share namespace ``plato-sa`` and run in order.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 NS = "plato-sa"
@@ -22,7 +24,9 @@ RULES = [
     {"apiGroups": ["batch"], "resources": ["jobs"],
      "verbs": ["get", "list", "create", "patch", "delete"]},
 ]
-WORKERS = {"eas_workers": ["eas-base", "eas-tda"], "eas_core_queue_implementation": "amqp"}
+# (uncapped requests must fit a node: a registry of small containers, not the shipped one)
+WORKERS = {"eas_workers": ["eas-base", "eas-tda"], "eas_core_queue_implementation": "amqp",
+           "eas_workers_registry_file": str(Path(__file__).with_name("small_registry.yaml"))}
 REVIEWS = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 
 
@@ -75,7 +79,8 @@ def test_a_given_node_capacity_caps_the_workers_again(cluster, ansible):
 def test_restart_scale_and_stop_work_too(cluster, ansible):
     assert ansible.playbook("restart_workers.yml").changed == 1
     extra = {"eas_scale_queue_depths": {"transit_search_bls": 15, "null": 0},
-             "eas_scale_node_capacity": {"cpu": 4, "memory_gb": 8}}
+             "eas_scale_node_capacity": {"cpu": 4, "memory_gb": 8},
+             "eas_scale_registry_file": WORKERS["eas_workers_registry_file"]}
     assert ansible.playbook("scale_workers.yml", extra=extra).changed == 1
     assert cluster.find("Deployment", NS)["eas-worker-eas-tda"]["spec"]["replicas"] == 2
     ansible.playbook("stop.yml")

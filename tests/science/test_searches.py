@@ -1,4 +1,4 @@
-"""The three transit searches recover a batman planet at its period within 3 % at high SNR and
+"""The four transit searches recover a batman planet at its period within 3 % at high SNR and
 do not at zero planet radius; our Kovács BLS agrees with astropy's on the same grid."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ SEARCHES = {
     "transit_search_bls_reference": transit_search.transit_search_bls_reference,
     "transit_search_bls_kovacs": transit_search.transit_search_bls_kovacs,
     "transit_search_tls": transit_search.transit_search_tls,
+    "transit_search_qats": transit_search.transit_search_qats,
 }
 
 
@@ -52,6 +53,29 @@ def test_tls_reports_sde_and_transit_count(run_factory, lightcurves):
     metadata, _, _ = _search(run_factory, lightcurves, "transit_search_tls", "planet")
     assert metadata["sde"] > 9
     assert metadata["transit_count"] >= 5
+
+
+def test_qats_reports_its_transit_sequence(run_factory, lightcurves):
+    metadata, _, _ = _search(run_factory, lightcurves, "transit_search_qats", "planet")
+    # six transits of the 5-day planet in 30 days, the first at t0 = 1 d
+    assert metadata["transit_count"] == 6 and metadata["period_span"] == 5
+    assert abs(metadata["first_transit"] - 1.0) < 0.05
+    assert abs(metadata["last_transit"] - 26.0) < 0.05
+    assert metadata["snr"] > 10
+
+
+def test_qats_refuses_a_window_width_outside_zero_to_one(run_factory, lightcurves):
+    run = run_factory("transit_search_qats",
+                      {"lc_duration": 30, "search_settings": {"max_ttv_mag": 1.5}},
+                      inputs={"lightcurve": lightcurves["planet"]})
+    with pytest.raises(TaskInputError, match="max_ttv_mag must lie between 0 and 1"):
+        transit_search.transit_search_qats(run)
+    # a setting of QATS's own is not accepted by the other searches
+    run = run_factory("transit_search_bls_kovacs",
+                      {"lc_duration": 30, "search_settings": {"max_ttv_mag": 0.1}},
+                      inputs={"lightcurve": lightcurves["planet"]})
+    with pytest.raises(TaskInputError, match="unknown search_settings key"):
+        transit_search.transit_search_bls_kovacs(run)
 
 
 def test_kovacs_agrees_with_astropy_on_one_grid(lightcurves):

@@ -77,3 +77,16 @@ def test_psls_refuses_what_needs_data_it_does_not_ship(run_factory):
                       outputs={"lightcurve": "psls.gz"})
     with pytest.raises(TaskInputError, match="systematics tables"):
         synthesis_psls(run)
+
+
+@pytest.mark.parametrize("task, specs", [
+    (synthesis_batman, {"duration": -1}),
+    (synthesis_psls, {"sampling_cadence": 30}),
+])
+def test_a_synthesis_with_nowhere_to_write_is_refused_before_any_work(run_factory, task, specs):
+    # e.g. a task adopted from a prototype database without its products: refused at once
+    # rather than after synthesising (PSLS's defaults are 730 days at 25 s from 24 cameras),
+    # so the refusal names the output, not a problem found on the way
+    run = run_factory(task.__name__, {"specs": specs})
+    with pytest.raises(TaskInputError, match=f"{task.__name__} needs an output 'lightcurve'"):
+        task(run)

@@ -25,6 +25,8 @@ from ..errors import ChainError, EasError
 from ..expressions import evaluate, is_expression, resolve
 from ..model.context import AttemptContext
 from ..model.values import NAME_LENGTH, identifier_problem, json_problem, name_problem
+from ..tasks.availability import ALLOW_KEY, missing_implementation
+from ..tasks.registry import Registry
 from .bulk import no_cyclic_gc
 from .paths import (
     check_file,
@@ -76,11 +78,14 @@ def _files(wiring: dict, key: str, path: str, working_directory: str) -> dict[st
     return out
 
 
-def child_spec(item: dict, ctx: AttemptContext, metadata: dict, path: str) -> ChildSpec:
+def child_spec(item: dict, ctx: AttemptContext, metadata: dict, path: str,
+               registry: Registry | None = None) -> ChildSpec:
     """Evaluate one task-list entry's wiring in the context it will inherit."""
     wiring = resolve({k: item[k] for k in WIRING_KEYS if k in item}, metadata, {})
     task_type = wiring.get("task")
     _refuse(f"{path}.task", name_problem(task_type, "the task type", 64))
+    if registry is not None and is_expression(item.get("task")):
+        _refuse(f"{path}.task", _type_problem(task_type, metadata, registry))
     name, job_name = wiring.get("name"), wiring.get("job_name")
     if name is not None:
         _refuse(f"{path}.name", name_problem(name, "the task name"))
@@ -117,6 +122,14 @@ def _priority(item: dict, ctx: AttemptContext) -> int:
     return own if isinstance(own, int) and not isinstance(own, bool) else ctx.priority
 
 
+def _type_problem(task_type: str, metadata: dict, registry: Registry) -> str | None:
+    """A type reached through an expression: known to the registry, and implemented by an
+    installed package unless the job was submitted with allow_unimplemented."""
+    if task_type not in registry.task_types:
+        return f"unknown task type {task_type!r}"
+    return None if metadata.get(ALLOW_KEY) else missing_implementation(task_type, registry)
+
+
 def _sub_chain(ctx: AttemptContext, task_list: list, metadata: dict, name: str | None,
                path: str) -> ChildSpec:
     description = {"task": "execution_chain", "task_list": task_list}
@@ -125,8 +138,9 @@ def _sub_chain(ctx: AttemptContext, task_list: list, metadata: dict, name: str |
                      name=name, path=path, priority=ctx.priority)
 
 
-def expand_chain(ctx: AttemptContext, limits: Limits) -> list[ChildSpec]:
-    return [child_spec(item, ctx, ctx.metadata, f"$.task_list[{i}]")
+def expand_chain(ctx: AttemptContext, limits: Limits,
+                 registry: Registry | None = None) -> list[ChildSpec]:
+    return [child_spec(item, ctx, ctx.metadata, f"$.task_list[{i}]", registry)
             for i, item in enumerate(ctx.description.get("task_list", []))]
 
 
@@ -229,10 +243,16 @@ EXPANDERS: dict[str, Callable[[AttemptContext, Limits], list[ChildSpec]]] = {
 }
 
 
-def expand(ctx: AttemptContext, limits: Limits | None = None) -> list[ChildSpec]:
-    """Children of a control-flow attempt; raises EasError (expression, path) on bad input."""
+def expand(ctx: AttemptContext, limits: Limits | None = None,
+           registry: Registry | None = None) -> list[ChildSpec]:
+    """Children of a control-flow attempt; raises EasError (expression, path, a task type
+    that cannot run) on bad input. With a ``registry``, task types given as expressions are
+    checked against it and against the installed implementations (only a chain's items name
+    task types: loops and conditions register sub-chains)."""
     try:
         with no_cyclic_gc():
+            if ctx.task_type == "execution_chain":
+                return expand_chain(ctx, limits or Limits(), registry)
             return EXPANDERS[ctx.task_type](ctx, limits or Limits())
     except EasError:
         raise

@@ -15,6 +15,8 @@ from ..errors import ChainError, JobError
 from ..model import jobs
 from ..model.schema import check_version
 from ..model.values import TEXT_BYTES
+from ..tasks.availability import ALLOW_KEY, missing_implementation
+from ..tasks.registry import load_registry
 from .paths import check_relative
 from .register import ChildSpec, product_ids, product_location, register_children
 from .validate import load_chain_file, validate_chain
@@ -34,13 +36,16 @@ def existing_products(db: Database, paths: set[str]) -> set[str]:
     return {locations[where] for where in found}
 
 
-def _root_spec(chain: dict[str, Any], priority: int | None) -> ChildSpec:
+def _root_spec(chain: dict[str, Any], priority: int | None,
+               allow_unimplemented: bool = False) -> ChildSpec:
     working_directory = chain.get("working_directory") or ""
     if working_directory:
         working_directory = check_relative(working_directory, "working_directory")
         working_directory = "" if working_directory == "." else working_directory
+    # inherited by every task of the job: its expansions then trust the workers too
+    metadata = {ALLOW_KEY: True} if allow_unimplemented else {}
     return ChildSpec(
-        task_type="execution_chain", description=chain, metadata={},
+        task_type="execution_chain", description=chain, metadata=metadata,
         working_directory=working_directory,
         job_name=chain.get("job_name") or DEFAULT_JOB_NAME, name="root", path="$",
         priority=chain.get("priority", PRIORITY_DEFAULT) if priority is None else priority)
@@ -71,16 +76,23 @@ def _size_problem(chain: dict) -> None:
 
 def submit_chain(db: Database, chain: dict | None = None, src: str | None = None,
                  validate_only: bool = False, allow_existing_job: bool = False,
-                 priority: int | None = None) -> dict:
+                 priority: int | None = None, allow_unimplemented: bool = False) -> dict:
+    """Validate and register a chain. Literal task types that no installed package implements
+    are refused unless ``allow_unimplemented`` (the workers have packages this node lacks)."""
     if (chain is None) == (src is None):
         raise ChainError([("$", "give exactly one of a chain file (src) or an inline chain")])
     if src is not None:
         chain = load_chain_file(src)
     known = db.read(_known_types)
+    registry = load_registry(db.settings)
+
+    def missing(task_type: str) -> str | None:
+        return None if allow_unimplemented else missing_implementation(task_type, registry)
+
     validate_chain(chain, known, existing_products=lambda paths: existing_products(db, paths),
-                   max_loop_iterations=db.settings.max_loop_iterations)
+                   max_loop_iterations=db.settings.max_loop_iterations, missing=missing)
     _size_problem(chain)
-    spec = _root_spec(chain, _check_priority(priority))
+    spec = _root_spec(chain, _check_priority(priority), allow_unimplemented)
     result = {"job_name": spec.job_name, "task_count": len(chain["task_list"]),
               "priority": spec.priority, "valid": True}
     if validate_only:

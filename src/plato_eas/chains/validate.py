@@ -66,6 +66,7 @@ Problem = tuple[str, str]
 ProductExists = Callable[[str], bool]
 ExistingProducts = Callable[[set[str]], set[str]]
 FieldsOf = Callable[[str], "TaskFields | None"]
+Missing = Callable[[str], "str | None"]
 
 MAX_DEPTH = 100  # nested arrays and objects, the chain itself being level 1
 LOOP_RANGES = ("values", "linear_range", "log_range")
@@ -398,6 +399,7 @@ class _Rules:
     fields_of: FieldsOf
     max_loop_iterations: int
     problems: list[Problem] = field(default_factory=list)
+    missing: Missing | None = None  # task type -> why no installed package implements it
     _validators: dict[str, Any] = field(default_factory=dict)
     _declared: dict[str, TaskFields | None] = field(default_factory=dict)
 
@@ -471,11 +473,15 @@ def _field_problems(at: TaskAt, rules: _Rules) -> None:
 
 
 def _type_problems(at: TaskAt, rules: _Rules) -> None:
-    """Literal task types must be registered; expression types are checked when evaluated."""
+    """Literal task types must be registered and (when ``rules.missing`` is given) implemented
+    by an installed package; expression types are checked when evaluated."""
     kind = at.task.get("task")
-    if isinstance(kind, str) and kind and kind not in rules.known_types \
-            and not is_expression(kind):
+    if not isinstance(kind, str) or not kind or is_expression(kind):
+        return
+    if kind not in rules.known_types:
         rules.add(f"unknown task type {kind!r}", at.path, "task")
+    elif rules.missing is not None:
+        rules.add(rules.missing(kind), at.path, "task")
 
 
 def _name_problems(at: TaskAt, rules: _Rules) -> None:
@@ -757,29 +763,31 @@ def validate_chain(chain: Any, known_types: set[str],
                    product_exists: ProductExists | None = None, *,
                    existing_products: ExistingProducts | None = None,
                    fields_of: FieldsOf = task_fields,
-                   max_loop_iterations: int = MAX_LOOP_ITERATIONS) -> None:
+                   max_loop_iterations: int = MAX_LOOP_ITERATIONS,
+                   missing: Missing | None = None) -> None:
     """Raise :class:`ChainError` listing every problem of ``chain``; return None if valid.
 
     Whether files (``<working_dir>/<filename>``, relative to the data directory) already
     exist as products, so inputs may come from earlier jobs, is asked once for all of them
     through ``existing_products(paths) -> the existing ones`` (or ``product_exists(path)``
-    per file). ``fields_of(task_type)`` gives the fields a task type declares.
+    per file). ``fields_of(task_type)`` gives the fields a task type declares;
+    ``missing(task_type)`` the reason a known type has no implementation installed.
     """
     with no_cyclic_gc():
         _validate(chain, known_types, product_exists, existing_products, fields_of,
-                  max_loop_iterations)
+                  max_loop_iterations, missing)
 
 
 def _validate(chain: Any, known_types: set[str], product_exists: ProductExists | None,
               existing_products: ExistingProducts | None, fields_of: FieldsOf,
-              max_loop_iterations: int) -> None:
+              max_loop_iterations: int, missing: Missing | None) -> None:
     problems = content_problems(chain)
     if problems:  # not plain JSON: the structure cannot be checked meaningfully
         raise ChainError(problems)
     problems = schema_problems(chain)
     if not isinstance(chain, dict):
         raise ChainError(problems)
-    rules = _Rules(known_types, fields_of, max_loop_iterations, problems)
+    rules = _Rules(known_types, fields_of, max_loop_iterations, problems, missing=missing)
     _chain_problems(chain, rules)
     lists = task_lists(chain)
     for siblings in lists:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..db import Tx
-from .metadata import requested_metadata, task_metadata
+from .metadata import product_version_metadata, requested_metadata, task_metadata
 
 
 @dataclass
@@ -25,6 +25,9 @@ class AttemptContext:
     outputs: dict[str, str] = field(default_factory=dict)
     output_products: dict[str, int] = field(default_factory=dict)
     priority: int = 0  # the task's: its children inherit it unless they set their own
+    # semantic type -> metadata of the input file's latest version that passed QC
+    input_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cpus: int | None = None  # CPUs the registry assigns to the container running this type
 
 
 def load_context(tx: Tx, attempt_id: int) -> AttemptContext:
@@ -42,12 +45,14 @@ def load_context(tx: Tx, attempt_id: int) -> AttemptContext:
         working_directory=row["workingDirectory"], description=description or {},
         metadata=metadata, requested_metadata=requested_metadata(tx, task_id),
         priority=int(row["priority"]))
-    for sem, directory, filename in tx.tuples(
-            "SELECT st.name, p.directoryName, p.filename FROM eas_task_input i "
+    for sem, directory, filename, product in tx.tuples(
+            "SELECT st.name, p.directoryName, p.filename, p.productId FROM eas_task_input i "
             "JOIN eas_product p ON p.productId = i.inputId "
             "JOIN eas_semantic_type st ON st.semanticTypeId = i.semanticType "
             "WHERE i.taskId = ?", (task_id,)):
         ctx.inputs[sem] = _join(directory, filename)
+        ctx.input_metadata[sem] = product_version_metadata(tx, product)
+    ctx.cpus = _container_cpus(tx, task_id)
     for sem, directory, filename, product in tx.tuples(
             "SELECT st.name, p.directoryName, p.filename, p.productId FROM eas_product p "
             "JOIN eas_semantic_type st ON st.semanticTypeId = p.semanticType "
@@ -55,6 +60,17 @@ def load_context(tx: Tx, attempt_id: int) -> AttemptContext:
         ctx.outputs[sem] = _join(directory, filename)
         ctx.output_products[sem] = product
     return ctx
+
+
+def _container_cpus(tx: Tx, task_id: int) -> int | None:
+    """CPUs of the container the registry runs this task's type in (the smallest, when
+    several can); None when no container states any."""
+    cpus = tx.scalar(
+        "SELECT MIN(COALESCE(c.assignedCpus, c.requestedCpus)) FROM eas_task t "
+        "JOIN eas_task_containers tc ON tc.taskTypeId = t.taskTypeId "
+        "JOIN eas_worker_containers c ON c.containerId = tc.containerId "
+        "WHERE t.taskId = ?", (task_id,))
+    return max(1, int(cpus)) if cpus else None
 
 
 def _join(directory: str, filename: str) -> str:

@@ -132,9 +132,9 @@ def key_ids(tx: Tx, names: Iterable[str]) -> dict[str, int]:
 def write_items(tx: Tx, owner: str, items: list[tuple[int, dict[str, Any]]],
                 fresh: bool = False) -> None:
     """Store ``{key: value}`` dicts for many owners at once; owner is ``taskId`` or
-    ``schedulingAttemptId``. An existing value for the same owner and key is replaced
-    (``fresh``: the owners are new and have none, so nothing is looked for)."""
-    assert owner in ("taskId", "schedulingAttemptId")
+    ``schedulingAttemptId`` or ``productVersionId``. An existing value for the same owner and
+    key is replaced (``fresh``: the owners are new and have none, so nothing is looked for)."""
+    assert owner in ("taskId", "schedulingAttemptId", "productVersionId")
     for _, values in items:  # (a description was checked as a whole chain at submission)
         check_metadata({k: v for k, v in values.items() if k != DESCRIPTION_KEY})
     keys = key_ids(tx, (k for _, values in items for k in values))
@@ -174,6 +174,15 @@ def task_metadata(tx: Tx, task_id: int) -> tuple[dict[str, Any], dict | None]:
 
 def attempt_metadata(tx: Tx, attempt_id: int) -> dict[str, Any]:
     return _read(tx, "schedulingAttemptId", attempt_id)
+
+
+def product_version_metadata(tx: Tx, product_id: int) -> dict[str, Any]:
+    """Metadata of a file product's latest version that passed QC (e.g. what a synthesis
+    injected into a light curve); {} when it has none."""
+    version_id = tx.scalar(
+        "SELECT MAX(productVersionId) FROM eas_product_version WHERE productId = ? "
+        "AND passedQc = 1", (product_id,))
+    return {} if version_id is None else _read(tx, "productVersionId", version_id)
 
 
 def requested_metadata(tx: Tx, task_id: int) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,12 @@ it), then whatever a killed worker still held goes back to the queue too. No wor
 the run, and none of its attempts stays "running" until the heartbeat age. A run stopped by a
 signal raises :class:`~plato_eas.errors.Interrupted`: "interrupted; N attempts returned to the
 queue".
+
+Work that does not progress is never silent: the result's ``stopped`` says why (task types no
+installed package implements, worker processes that could not start, the timeout with what the
+workers were busy with), ``failure`` is the one line an operator's run fails with (failed
+tasks first, else ``stopped``), and ``worker_errors`` holds each worker process's exit, one
+line each.
 """
 
 from __future__ import annotations
@@ -24,19 +30,23 @@ from typing import Any
 
 from .. import defaults
 from ..admin.queues import check_implementation
-from ..db import Database
-from ..errors import EasError, Interrupted
+from ..db import Database, marks
+from ..errors import Interrupted
 from ..model import attempts
 from ..model.schema import check_version
 from ..model.states import UNFINISHED_STATES, blocked_tasks, job_summary, pending_attempts
 from ..queues.base import open_queue
 from ..reports import run_report
 from ..settings import Settings
+from ..tasks.availability import missing_implementations
+from ..tasks.registry import Registry, load_registry
+from ..worker.record import describe
 from ..worker.worker import Worker, plural
 from .scheduler import schedule_pass
 
 log = logging.getLogger(__name__)
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STARTUP_FAILED = 3  # exit status of a worker process that could not start: not restarted
 
 
 class _Signals:
@@ -77,47 +87,76 @@ class _Signals:
 SLOT_IDS = 16  # attempt ids a worker process can report as given back
 
 
-def _worker_process(settings: Settings, slot: Any) -> None:
-    """One worker; ``slot`` tells the run its host id, then the attempts it gave back."""
+def _worker_process(settings: Settings, slot: Any, errors: Any) -> None:
+    """One worker; ``slot`` tells the run its host id, then the attempts it gave back; why it
+    stops goes to ``errors`` as one line."""
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("plato_eas.worker.worker").setLevel(logging.ERROR)  # the run says it once
     try:
         worker = Worker(settings, daemon=True)
-        slot[0] = worker.host_id
+    except Exception as exc:  # noqa: BLE001 - reported to the run as one line
+        errors.put((os.getpid(), describe(exc)))
+        sys.exit(STARTUP_FAILED)
+    slot[0] = worker.host_id
+    try:
         worker.run()
-        returned = worker.returned[:SLOT_IDS]
-        slot[2:2 + len(returned)] = returned
-        slot[1] = len(returned)
-    except EasError as exc:
-        log.error("worker process: %s", exc)
+    except Exception as exc:  # noqa: BLE001
+        errors.put((os.getpid(), describe(exc)))
         sys.exit(1)
+    returned = worker.returned[:SLOT_IDS]
+    slot[2:2 + len(returned)] = returned
+    slot[1] = len(returned)
 
 
 class _Workers:
-    """The run's worker processes, and every host id they ever had."""
+    """The run's worker processes, and every host id they ever had. They are not daemonic: a
+    task may start processes of its own (TLS runs a multiprocessing pool), which Python forbids
+    in a daemonic process; :meth:`stop` ends them all. One that dies while serving is
+    restarted; one that could not start is not (it would fail the same way again). Every exit
+    is reported."""
 
     def __init__(self, settings: Settings, size: int):
         self.settings = settings
         self.ctx = multiprocessing.get_context("fork")
+        self.errors = self.ctx.SimpleQueue()
+        self.reports: list[str] = []
         self.procs: list[Any] = []
         self.slots: list[Any] = []
         for _ in range(size):
             self.procs.append(self._spawn())
 
     def _spawn(self) -> Any:
-        # Not daemonic: a task may start processes of its own (a multiprocessing pool), which
-        # Python forbids in a daemonic process; stop() ends them all.
         slot = self.ctx.Array("q", 2 + SLOT_IDS, lock=False)
-        proc = self.ctx.Process(target=_worker_process, args=(self.settings, slot))
+        proc = self.ctx.Process(target=_worker_process, args=(self.settings, slot, self.errors))
         proc.start()
         self.slots.append(slot)
         return proc
 
-    def restart_dead(self) -> None:
-        dead = [p.exitcode for p in self.procs if not p.is_alive()]
-        if dead:
-            log.warning("worker process(es) exited (%s); restarting", dead)
-            self.procs = [p if p.is_alive() else self._spawn() for p in self.procs]
+    def host_ids(self) -> list[int]:
+        return [int(slot[0]) for slot in self.slots if slot[0]]
+
+    def check(self) -> bool:
+        """Report dead workers and replace those that had started; False when none is left."""
+        dead = [p for p in self.procs if not p.is_alive()]
+        if not dead:
+            return True
+        reasons = {}
+        while not self.errors.empty():
+            pid, reason = self.errors.get()
+            reasons[pid] = reason
+        alive = [p for p in self.procs if p.is_alive()]
+        for p in dead:
+            if p.exitcode == STARTUP_FAILED:
+                report = f"worker {p.pid} could not start: {reasons.get(p.pid, 'no reason given')}"
+            else:
+                how = reasons.get(p.pid) or (f"killed by signal {-p.exitcode}"
+                                             if p.exitcode < 0 else f"exit status {p.exitcode}")
+                report = f"worker {p.pid} stopped ({how}); restarted"
+                alive.append(self._spawn())
+            log.warning("%s", report)
+            self.reports.append(report)
+        self.procs = alive
+        return bool(alive)
 
     def stop(self, grace: float = defaults.STOP_GRACE) -> int:
         """Stop every worker (SIGTERM, then SIGKILL after ``grace`` s); returns how many
@@ -134,8 +173,8 @@ class _Workers:
                 proc.kill()
                 proc.join()
         returned = {int(i) for slot in self.slots for i in slot[2:2 + slot[1]]}
-        hosts = [int(slot[0]) for slot in self.slots if slot[0]]
-        return len(returned | set(_release_leftovers(self.settings, hosts)))
+        self.errors.close()
+        return len(returned | set(_release_leftovers(self.settings, self.host_ids())))
 
 
 def _release_leftovers(settings: Settings, hosts: list[int]) -> list[int]:
@@ -160,6 +199,38 @@ def _release_leftovers(settings: Settings, hosts: list[int]) -> list[int]:
             queue.close()
 
 
+_QUEUED_TYPES = (
+    "SELECT DISTINCT tt.taskTypeName FROM eas_scheduling_attempt a "
+    "JOIN eas_task t ON t.taskId = a.taskId JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId "
+    "WHERE a.isQueued = 1 AND a.isRunning = 0 AND a.isFinished = 0 "
+    "AND (? IS NULL OR t.jobName = ?)")
+
+_RUNNING_ON = (
+    "SELECT a.schedulingAttemptId, tt.taskTypeName, t.jobName, a.startTime "
+    "FROM eas_scheduling_attempt a "
+    "JOIN eas_task t ON t.taskId = a.taskId JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId "
+    "WHERE a.isRunning = 1 AND a.isFinished = 0 AND a.hostId IN ({marks}) "
+    "ORDER BY a.schedulingAttemptId")
+
+
+def _unrunnable(db: Database, job_name: str | None, registry: Registry) -> list[str]:
+    """Why queued work can never start here: its task types have no installed implementation
+    (a job submitted with allow_unimplemented, meant for other workers)."""
+    types = [r[0] for r in db.read(lambda tx: tx.tuples(_QUEUED_TYPES, (job_name, job_name)))]
+    return list(missing_implementations(types, registry).values())
+
+
+def _busy(db: Database, hosts: list[int]) -> list[str]:
+    """What this run's workers are running (any job's attempts: workers serve the whole queue,
+    oldest first)."""
+    if not hosts:
+        return []
+    rows = db.read(lambda tx: tx.tuples(_RUNNING_ON.format(marks=marks(hosts)), hosts))
+    now = time.time()
+    return [f"attempt {attempt} ({task_type}, job {job}) for {now - (start or now):.0f} s"
+            for attempt, task_type, job, start in rows]
+
+
 def _settled(db: Database, job_name: str | None) -> bool:
     """Nothing is queued, running or stalled for the job, and no retry is to come."""
     return db.read(lambda tx: pending_attempts(tx, job_name)) == 0
@@ -176,9 +247,12 @@ def preview(settings: Settings, workers: int, job_name: str | None = None) -> di
 
 
 def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str | None,
-           timeout: float | None, poll: float) -> bool:
-    """Schedule until done, blocked, interrupted or past ``timeout``; True when timed out."""
+           timeout: float | None, poll: float) -> dict:
+    """Schedule until done, blocked, unable to progress, interrupted or past ``timeout``;
+    returns why it stopped early (``stopped``, ``timed_out``, ``unrunnable``)."""
+    registry = load_registry(settings)
     deadline = None if timeout is None else time.monotonic() + timeout
+    why: dict = {"stopped": None, "timed_out": False, "unrunnable": []}
     with Database(settings) as db:
         queue = open_queue(db)
         try:
@@ -189,15 +263,25 @@ def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str 
                 settled = _settled(db, job_name)
                 scheduled = schedule_pass(db, queue=queue, job_name=job_name)
                 if settled and not scheduled["attempt_ids"] and not scheduled["requeued"]:
-                    return False
+                    return why
+                why["unrunnable"] = _unrunnable(db, job_name, registry)
+                if why["unrunnable"]:
+                    why["stopped"] = "queued work cannot run here: " + "; ".join(why["unrunnable"])
+                    return why
+                if not pool.check():
+                    why["stopped"] = "no worker process could start"
+                    return why
                 if deadline is not None and time.monotonic() > deadline:
-                    return True
-                pool.restart_dead()
+                    busy = _busy(db, pool.host_ids())
+                    why["timed_out"] = True
+                    why["stopped"] = f"timed out after {timeout:g} s with work left" + (
+                        "; the workers were running " + ", ".join(busy) if busy else "")
+                    return why
                 pause = poll if not scheduled["attempt_ids"] else poll / 4
                 if deadline is not None:
                     pause = min(pause, deadline - time.monotonic())
                 signals.wait(pause)
-            return False
+            return why
         finally:
             queue.close()
 
@@ -211,36 +295,41 @@ def run_local(settings: Settings, workers: int = defaults.LOCAL_WORKERS,
     with _Signals() as signals:
         pool = _Workers(settings, max(1, workers))
         try:
-            timed_out = _drive(settings, pool, signals, job_name, timeout, poll)
+            why = _drive(settings, pool, signals, job_name, timeout, poll)
         finally:
             returned = pool.stop()
     if signals.received:
         raise Interrupted(f"interrupted; {plural(returned, 'attempt')} returned to the queue",
                           signals.received)
-    result = _result(settings, job_name, timed_out, timeout)
+    result = _result(settings, job_name, why, pool.reports)
     result["returned_to_queue"] = returned
     return result
 
 
-def _result(settings: Settings, job_name: str | None, timed_out: bool,
-            timeout: float | None) -> dict:
+def _result(settings: Settings, job_name: str | None, why: dict,
+            worker_errors: list[str]) -> dict:
     with Database(settings) as db:
         max_age = settings.max_heartbeat_age
         summary = db.read(lambda tx: job_summary(tx, job_name, max_age=max_age))
         blocked = db.read(lambda tx: blocked_tasks(tx, job_name, max_age=max_age))
         progress = run_report(db, "progress", job_name=job_name)
-    finished = not timed_out and summary["done"] == summary["total"]
+    stopped = why["stopped"]
+    finished = stopped is None and summary["done"] == summary["total"]
+    if not finished and stopped is None:
+        stopped = "no more progress possible"
     failure = (f"{summary['failed']} task(s) failed; see plato.eas.errors_info"
-               if summary["failed"] else
-               f"timed out after {timeout:g} s with work left" if timed_out else None)
+               if summary["failed"] else stopped)
     return {
         "changed": True,
         "job_name": job_name,
         "finished": finished,
-        "timed_out": timed_out,
+        "timed_out": why["timed_out"],
+        "stopped": stopped,
         "summary": summary,
         "failed": summary["failed"],
         "blocked": blocked,
+        "unrunnable": why["unrunnable"],
+        "worker_errors": worker_errors,
         "rows": progress["rows"],
         "table": progress["table"],
         "failure": failure,

@@ -4,9 +4,10 @@ type declares for its task descriptions."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,8 +22,13 @@ class TaskRun:
     """One attempt as seen by a task implementation.
 
     ``description`` has every top-level expression already evaluated; ``inputs`` and
-    ``outputs`` map semantic types to absolute paths inside the data directory. The callable
-    returns its output metadata (a dict, or None)."""
+    ``outputs`` map semantic types to absolute paths inside the data directory;
+    ``input_metadata`` maps each input's semantic type to the metadata the task database holds
+    for that file; a task puts the metadata of each file it writes into ``output_metadata``
+    (semantic type -> dict), stored with the file's version. ``cpus`` is the number of CPUs
+    the registry assigns to the task's container (the most threads it should use), and
+    ``input_dir`` the root of the input data directory (external files to ingest). The
+    callable returns its output metadata (a dict, or None)."""
 
     attempt_id: int
     task_id: int
@@ -34,19 +40,44 @@ class TaskRun:
     outputs: dict[str, Path]
     working_dir: Path
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("plato_eas.task"))
+    input_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    output_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cpus: int | None = None
+    input_dir: Path | None = None
 
 
 TaskFunction = Callable[[TaskRun], "dict[str, Any] | None"]
+# A QC callable: (run, output metadata) -> (pass/fail per declared output, metadata to add).
+QcFunction = Callable[[TaskRun, dict], "tuple[dict[str, bool], dict[str, Any]]"]
+
+
+def _extra_installed(ep: EntryPoint) -> bool:
+    """An entry point declared with ``[extra]`` counts only when that extra's requirements are
+    installed (the science types ship in this distribution behind the ``science`` extra)."""
+    if not ep.extras or ep.dist is None:
+        return True
+    for requirement in ep.dist.requires or []:
+        name, _, marker = requirement.partition(";")
+        extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker)
+        if extra is None or extra.group(1) not in ep.extras:
+            continue
+        package = re.match(r"\s*([A-Za-z0-9._-]+)", name)
+        try:
+            version(package.group(1) if package else name)
+        except PackageNotFoundError:
+            return False
+    return True
 
 
 @lru_cache(maxsize=1)
 def implementations() -> dict[str, TaskFunction | EntryPoint]:
-    """Every registered task implementation by task type name, from the ``plato_eas.tasks``
+    """Every installed task implementation by task type name, from the ``plato_eas.tasks``
     entry points (plato_eas registers its own test types there too). Entry points load
     lazily, so one broken science package cannot stop a worker that never runs its types."""
     found: dict[str, TaskFunction | EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(ep.name, ep)
+        if _extra_installed(ep):
+            found.setdefault(ep.name, ep)
     return found
 
 
@@ -57,9 +88,16 @@ def implementation(task_type: str) -> TaskFunction:
     return fn.load() if isinstance(fn, EntryPoint) else fn
 
 
-def default_qc(run: TaskRun) -> dict[str, bool]:
+def default_qc(run: TaskRun, metadata: dict | None = None) -> tuple[dict[str, bool], dict]:
     """Every declared output exists and is non-empty."""
-    return {sem: path.is_file() and path.stat().st_size > 0 for sem, path in run.outputs.items()}
+    return {sem: path.is_file() and path.stat().st_size > 0
+            for sem, path in run.outputs.items()}, {}
+
+
+def qc_for(fn: TaskFunction) -> QcFunction:
+    """The QC callable a task type ships next to its implementation (its ``qc`` attribute),
+    else the default."""
+    return getattr(fn, "qc", None) or default_qc
 
 
 # --- the fields a task type declares -----------------------------------------------------

@@ -44,7 +44,7 @@ from ..expressions import resolve
 from ..model import attempts
 from ..model.context import AttemptContext
 from ..model.metadata import check_metadata
-from ..tasks.api import TaskRun, default_qc, implementation
+from ..tasks.api import TaskRun, implementation, qc_for
 from ..tasks.registry import CONTROL_FLOW_TYPES
 from . import staging
 from .lifeline import Guard, die_with_parent, kill_group
@@ -60,6 +60,7 @@ class Outcome:
     metadata: dict[str, Any] = field(default_factory=dict)
     logs: list[tuple[float, int, str]] = field(default_factory=list)
     qc: dict[str, bool] = field(default_factory=dict)
+    product_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     wall: float = 0.0
     cpu: float = 0.0
     cpu_children: float = 0.0
@@ -98,7 +99,7 @@ class _Capture(logging.Handler):
         self.records.append((record.created, record.levelno, self.format(record)))
 
 
-def task_run(ctx: AttemptContext, output_dir: Path) -> TaskRun:
+def task_run(ctx: AttemptContext, output_dir: Path, input_dir: Path | None = None) -> TaskRun:
     """The task's view of the attempt; its outputs go to the attempt's staging folder."""
     description = resolve(ctx.description, ctx.metadata, ctx.requested_metadata)
     outputs = staging.prepare(output_dir, ctx.attempt_id, ctx.working_directory, ctx.outputs)
@@ -107,7 +108,8 @@ def task_run(ctx: AttemptContext, output_dir: Path) -> TaskRun:
         description=description, metadata=ctx.metadata,
         requested_metadata=ctx.requested_metadata,
         inputs={s: staging.input_path(output_dir, s, p) for s, p in ctx.inputs.items()},
-        outputs=outputs, working_dir=output_dir / ctx.working_directory)
+        outputs=outputs, working_dir=output_dir / ctx.working_directory,
+        input_metadata=ctx.input_metadata, cpus=ctx.cpus, input_dir=input_dir)
 
 
 @contextmanager
@@ -155,7 +157,8 @@ def _cpu() -> tuple[float, float]:
     return own_s, own_s + kids.ru_utime + kids.ru_stime
 
 
-def execute(ctx: AttemptContext, output_dir: Path, expander: Expander = expand) -> Outcome:
+def execute(ctx: AttemptContext, output_dir: Path, expander: Expander = expand,
+            input_dir: Path | None = None) -> Outcome:
     """Run one attempt here and now (in the runner process)."""
     capture = _Capture()
     root = logging.getLogger()
@@ -167,11 +170,15 @@ def execute(ctx: AttemptContext, output_dir: Path, expander: Expander = expand) 
         if ctx.task_type in CONTROL_FLOW_TYPES:
             outcome = _expand(ctx, expander)
         else:
-            run = task_run(ctx, output_dir)
-            result = implementation(ctx.task_type)(run)
-            metadata = check_metadata(result or {}, "the task's output metadata")
-            outcome = Outcome(ok=True, metadata=metadata, qc=default_qc(run))
-    except EasError as exc:  # refused expression, path, limit: no traceback needed
+            run = task_run(ctx, output_dir, input_dir)
+            fn = implementation(ctx.task_type)
+            metadata = check_metadata(fn(run) or {}, "the task's output metadata")
+            verdicts, extra = qc_for(fn)(run, metadata)
+            metadata = {**metadata, **check_metadata(extra, "the task's QC metadata")}
+            files = {sem: check_metadata(values, f"the metadata of output {sem!r}")
+                     for sem, values in run.output_metadata.items()}
+            outcome = Outcome(ok=True, metadata=metadata, qc=verdicts, product_metadata=files)
+    except EasError as exc:  # refused expression, path, limit, missing implementation
         logging.getLogger("plato_eas.task").error("%s", exc)
         outcome.error_text = str(exc)
     except Exception as exc:  # noqa: BLE001 - the task's failure is data, not a crash
@@ -221,7 +228,8 @@ def _recv(fd: int) -> Any:
     return None if body is None else pickle.loads(body)  # noqa: S301 - our own child
 
 
-def _runner_main(requests: int, replies: int, output_dir: Path, expander: Expander) -> None:
+def _runner_main(requests: int, replies: int, output_dir: Path, expander: Expander,
+                 input_dir: Path | None) -> None:
     gc.enable()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -229,19 +237,21 @@ def _runner_main(requests: int, replies: int, output_dir: Path, expander: Expand
         ctx = _recv(requests)
         if ctx is None:
             return
-        _send(replies, _packed(execute(ctx, output_dir, expander)))
+        _send(replies, _packed(execute(ctx, output_dir, expander, input_dir)))
 
 
 class TaskRunner:
     """The worker's side of the task-runner child. ``expander`` turns a control-flow attempt
     into its children; ``wake_fd`` becomes readable when the worker is told to stop: a
-    running attempt is then abandoned (:class:`Stopped`)."""
+    running attempt is then abandoned (:class:`Stopped`); ``input_dir`` is where tasks read
+    external data (ingest)."""
 
     def __init__(self, output_dir: Path, expander: Expander = expand,
-                 wake_fd: int | None = None):
+                 wake_fd: int | None = None, input_dir: Path | None = None):
         self.output_dir = output_dir
         self.expander = expander
         self.wake_fd = wake_fd
+        self.input_dir = input_dir
         self.pid: int | None = None
         self.served = 0
         self.guard = Guard()
@@ -261,7 +271,7 @@ class TaskRunner:
                 os.close(self.guard.fd)  # only the worker may hold the guard's pipe
                 os.close(req_w)
                 os.close(rep_r)
-                _runner_main(req_r, rep_w, self.output_dir, self.expander)
+                _runner_main(req_r, rep_w, self.output_dir, self.expander, self.input_dir)
             except BaseException:  # noqa: BLE001
                 status = 1
             finally:

@@ -50,6 +50,7 @@ def _file_facts(path: Path) -> tuple[str, int, float, float] | None:
 
 
 def _versions(ctx: AttemptContext, outcome: Outcome, output_dir: Path) -> list[tuple]:
+    """(semantic type, row) of each output file written."""
     rows = []
     for sem, rel in ctx.outputs.items():
         facts = _file_facts(staging.staged_path(output_dir, ctx.attempt_id, rel))
@@ -57,8 +58,8 @@ def _versions(ctx: AttemptContext, outcome: Outcome, output_dir: Path) -> list[t
             continue
         md5, size, created, modified = facts
         passed = bool(outcome.ok and outcome.qc.get(sem, False))
-        rows.append((ctx.output_products[sem], ctx.attempt_id, uuid.uuid4().hex, created,
-                     modified, md5, size, passed))
+        rows.append((sem, (ctx.output_products[sem], ctx.attempt_id, uuid.uuid4().hex, created,
+                           modified, md5, size, passed)))
     return rows
 
 
@@ -107,10 +108,15 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
             return False
         if children and passed and not _has_children(tx, ctx.task_id):
             register_children(tx, ctx.task_id, children)
-        tx.executemany(
-            "INSERT INTO eas_product_version (productId, generatedByTaskExecution, repositoryId, "
-            "createdTime, modifiedTime, fileMD5, fileSize, passedQc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", versions)
+        file_metadata = []
+        for sem, row in versions:
+            version_id = tx.insert(
+                "INSERT INTO eas_product_version (productId, generatedByTaskExecution, "
+                "repositoryId, createdTime, modifiedTime, fileMD5, fileSize, passedQc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+            if outcome.product_metadata.get(sem):
+                file_metadata.append((version_id, outcome.product_metadata[sem]))
+        write_items(tx, "productVersionId", file_metadata)
         tx.executemany(_LOG, [(ctx.attempt_id, ts, level, msg) for ts, level, msg in outcome.logs])
         if outcome.metadata:
             write_items(tx, "schedulingAttemptId", [(ctx.attempt_id, outcome.metadata)])

@@ -77,8 +77,9 @@ class Worker:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         limits = Limits(settings.max_loop_iterations)
-        self.runner = TaskRunner(self.output_dir, expander=lambda ctx: expand(ctx, limits),
-                                 wake_fd=self._wake_r)
+        self.runner = TaskRunner(
+            self.output_dir, expander=lambda ctx: expand(ctx, limits, self.registry),
+            wake_fd=self._wake_r, input_dir=settings.input_dir)
         self.stopping = False
         self.stop_signal: int | None = None
         self.attempts_run = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -64,14 +64,16 @@ SETTINGS: dict[str, type] = {
 }
 
 
-def grid_from(settings: dict[str, Any], span: float) -> SearchGrid:
-    """A SearchGrid from a task's ``search_settings``; ValueError on impossible values."""
-    unknown = sorted(set(settings) - set(SETTINGS))
+def grid_from(settings: dict[str, Any], span: float, own: Iterable[str] = ()) -> SearchGrid:
+    """A SearchGrid from a task's ``search_settings`` (keys named in ``own`` belong to the
+    algorithm and are left to it); ValueError on unknown keys or impossible values."""
+    unknown = sorted(set(settings) - set(SETTINGS) - set(own))
     if unknown:
         raise ValueError(f"unknown search_settings key(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(sorted(SETTINGS))}")
+                         f"known: {', '.join(sorted({*SETTINGS, *own}))}")
     try:
-        grid = SearchGrid(**{k: SETTINGS[k](v) for k, v in settings.items() if v is not None})
+        grid = SearchGrid(**{k: SETTINGS[k](v) for k, v in settings.items()
+                             if v is not None and k in SETTINGS})
     except (TypeError, ValueError):
         raise ValueError(f"search_settings must be numbers: {settings!r}") from None
     period_max = grid.resolved_period_max(span)

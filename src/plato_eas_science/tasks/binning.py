@@ -15,7 +15,7 @@ import numpy as np
 
 from ..constants import SECONDS_PER_DAY
 from ..lightcurve import LightCurve
-from ..taskkit import TaskInputError, read_input, setting, write_output
+from ..taskkit import TaskInputError, output_path, read_input, setting, write_output
 
 
 def rebin(lc: LightCurve, cadence_s: float) -> LightCurve:
@@ -35,6 +35,7 @@ def rebin(lc: LightCurve, cadence_s: float) -> LightCurve:
 
 
 def binning(run) -> dict[str, Any]:
+    output_path(run, "lightcurve")  # refused before any work
     cadence = setting(run, "cadence")
     if cadence is None or cadence <= 0:
         raise TaskInputError("binning: 'cadence' (seconds, positive) is required")

@@ -40,7 +40,7 @@ def ingest_external_lcs(run) -> dict[str, Any]:
     if lc_type not in READERS:
         raise TaskInputError(f"ingest_external_lcs: lc_type must be one of "
                              f"{', '.join(sorted(READERS))}, not {lc_type!r}")
-    root = getattr(run, "input_dir", None)
+    root = run.input_dir
     if root is None:
         raise TaskInputError("ingest_external_lcs: this run has no input data directory")
     pattern = str(run.description.get("input_path", DEFAULT_PATTERN))

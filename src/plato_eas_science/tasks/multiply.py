@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..lightcurve import FLAG_NOT_COVERED, LightCurve, resample
-from ..taskkit import read_input, write_output
+from ..taskkit import output_path, read_input, write_output
 
 
 def product(first: LightCurve, second: LightCurve) -> LightCurve:
@@ -35,6 +35,7 @@ def product(first: LightCurve, second: LightCurve) -> LightCurve:
 
 
 def multiply(run) -> dict[str, Any]:
+    output_path(run, "lightcurve")  # refused before any work
     first = read_input(run, "lightcurve_1")
     second = read_input(run, "lightcurve_2")
     result = product(first, second)

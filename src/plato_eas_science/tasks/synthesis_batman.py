@@ -97,6 +97,7 @@ def qc(run, metadata: dict[str, Any]) -> QcResult:
 
 @with_qc(qc)
 def synthesis_batman(run) -> dict[str, Any]:
+    output_path(run, "lightcurve")  # a run with nowhere to write is refused before any work
     spec = specs(run, SPECS)
     lc = synthesise(spec)
     write_output(run, "lightcurve", lc)

@@ -67,10 +67,10 @@ def test_create_is_idempotent_and_loads_the_registry(settings):
         links = db.read(lambda tx: tx.scalar(
             "SELECT COUNT(*) FROM eas_task_containers tc JOIN eas_task_types t "
             "ON t.taskTypeId = tc.taskTypeId WHERE t.taskTypeName = 'null'"))
-        assert links == 2  # 'all' containers
+        assert links == 3  # 'all' containers
         cpus = db.read(lambda tx: tx.scalar(
             "SELECT requestedCpus FROM eas_worker_containers WHERE containerName = 'eas-tda'"))
-        assert cpus == 2
+        assert cpus == 4
 
 
 def test_check_mode_changes_nothing(settings):
@@ -133,6 +133,9 @@ def test_prototype_database_is_adopted_in_place_and_runs_new_work(settings):
     from pipeline_helpers import chain
 
     actions.submit(settings, chain=chain("null_parallel"))
+    # The one worker serves the queue oldest first: the prototype's queued synthesis_psls
+    # attempt comes first. With the science extra installed it runs and, having no output
+    # product, is refused at once (not after synthesising PSLS's 730-day default).
     run = actions.local_run(settings, workers=1, job_name="null_parallel", timeout=60)
     assert run["finished"] and run["summary"]["done"] == 4
 

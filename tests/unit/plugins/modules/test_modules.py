@@ -23,7 +23,7 @@ CASES = {
                    {"src": "/tmp/x.sql.gz", "force": True}, True),
     "submit": ({"chain": {"task_list": []}}, "submit", (),
                {"chain": {"task_list": []}, "validate_only": False,
-                "allow_existing_job": False}, True),
+                "allow_existing_job": False, "allow_unimplemented": False}, True),
     "schedule": ({}, "schedule", (), {}, True),
     "reschedule": ({"job_name": "j"}, "reschedule", (), {"job_name": "j"}, True),
     "empty_queue": ({"queues": ["null"]}, "empty_queue", (), {"queues": ["null"]}, True),
@@ -270,6 +270,13 @@ def test_a_result_with_a_failure_fails_with_the_result(run_module, fake_actions)
     assert result["msg"] == failure
     assert result["failed_tasks"] == 2
     assert result["table"] == "null 2"  # the progress comes back with the failure
+
+
+def test_submit_passes_allow_unimplemented_on(run_module, fake_actions):
+    module = load("submit")
+    fake = fake_actions(module)
+    run_module(module, {"chain": {"task_list": []}, "allow_unimplemented": True})
+    assert fake.calls[0][3]["allow_unimplemented"] is True
 
 
 def test_eas_error_is_the_only_exception_converted():
