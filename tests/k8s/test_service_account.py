@@ -26,7 +26,8 @@ RULES = [
 ]
 # (uncapped requests must fit a node: a registry of small containers, not the shipped one)
 WORKERS = {"eas_workers": ["eas-base", "eas-tda"], "eas_core_queue_implementation": "amqp",
-           "eas_workers_registry_file": str(Path(__file__).with_name("small_registry.yaml"))}
+           "eas_workers_registry_file": str(Path(__file__).parents[2] / "extensions" / "molecule"
+                                            / "kubernetes" / "registry.yaml")}
 REVIEWS = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 
 
