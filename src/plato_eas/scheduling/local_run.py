@@ -268,6 +268,8 @@ def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str 
                 if why["unrunnable"]:
                     why["stopped"] = "queued work cannot run here: " + "; ".join(why["unrunnable"])
                     return why
+                if signals.received:  # workers stopping on the same signal are no news
+                    return why
                 if not pool.check():
                     why["stopped"] = "no worker process could start"
                     return why
