@@ -1,9 +1,11 @@
 """What every science task type needs from a task run: its settings, its input light curves
 (with the metadata the task database holds for them), somewhere to write its outputs, and how
-many threads it may use."""
+many threads it may use; and metadata the task database can store (finite numbers only)."""
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from pathlib import Path
 from typing import Any, Iterable
@@ -81,8 +83,35 @@ def write_output(run, semantic_type: str, lc: LightCurve) -> Path:
     """Write an output light curve and hand its metadata to the control plane, which stores it
     with the file's version in the task database (``run.output_metadata``)."""
     path = write_lightcurve(lc, output_path(run, semantic_type))
-    run.output_metadata[semantic_type] = dict(lc.metadata)
+    run.output_metadata[semantic_type] = finite(lc.metadata, run.log,
+                                                f"output {semantic_type!r}")
     return path
+
+
+def _finite(value: Any, path: str, found: list[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite(v, f"{path}.{k}" if path else str(k), found) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", None) == 0:
+        value = value.item()  # a numpy scalar
+    if isinstance(value, float) and not math.isfinite(value):
+        found.append(f"{path}={value!r}")
+        return None
+    return value
+
+
+def finite(values: dict[str, Any], log: logging.Logger | None = None,
+           what: str = "metadata") -> dict[str, Any]:
+    """``values`` with every NaN or infinite number (numpy scalars included, at any depth)
+    replaced by null, which the task database stores; a search with no signal, a prototype
+    file's metadata, can hold them, and the control plane refuses them. Each replacement is
+    logged as one warning."""
+    found: list[str] = []
+    clean = _finite(dict(values), "", found)
+    if found and log is not None:
+        log.warning("%s: non-finite %s recorded as null", what, ", ".join(found))
+    return clean
 
 
 def threads(run) -> int:

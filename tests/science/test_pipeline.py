@@ -6,6 +6,7 @@ heartbeat interval keeps its attempt alive."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -170,3 +171,30 @@ def test_a_search_longer_than_the_heartbeat_interval_keeps_its_attempt(installed
             ("transit_search_bls_kovacs",)))
     assert len(rows) == 1 and not rows[0]["errorFail"]  # one attempt: no stall, no re-run
     assert rows[0]["runTimeWallClock"] > 2.0  # it really outlived the heartbeat age
+
+
+def test_non_finite_metadata_is_recorded_as_null(installed):
+    # A prototype light curve whose metadata holds NaN and infinity (the prototype wrote them):
+    # ingested through a chain, the task succeeds and those items are stored as null, with a
+    # warning in the attempt's log; the task database keeps finite numbers only.
+    folder = installed.input_dir / "proto"
+    folder.mkdir(parents=True)
+    with gzip.open(folder / "odd.gz", "wt") as fh:
+        fh.writelines(f"{900 * i} {1 + 1e-4 * (i % 3)} 0 0.0001\n" for i in range(40))
+    (folder / "odd.gz.metadata.cfg").write_text(
+        "[metadata]\nmes = nan\nsnr = inf\norbital_period = 5.0\n")
+    job = {"job_name": "odd", "task_list": [{
+        "task": "ingest_external_lcs", "lc_type": "prototype", "input_path": "proto/odd.gz",
+        "outputs": {"lightcurve": "odd.fits"}}]}
+    actions.submit(installed, chain=job)
+    result = actions.local_run(installed, workers=1, job_name="odd", timeout=120)
+    assert result["finished"], [r["errorText"] for r in attempts(installed, "odd")]
+    with Database(installed) as db:
+        items = dict(db.read(lambda tx: tx.tuples(
+            "SELECT k.name, COALESCE(i.valueFloat, i.valueString) FROM eas_metadata_item i "
+            "JOIN eas_metadata_keys k ON k.keyId = i.metadataKey "
+            "WHERE i.productVersionId IS NOT NULL")))
+        logs = [m for (m,) in db.read(lambda tx: tx.tuples(
+            "SELECT message FROM eas_log_messages WHERE severity = 30"))]
+    assert items == {"mes": None, "snr": None, "orbital_period": 5.0, "source_file": "odd.gz"}
+    assert any("mes" in m and "snr" in m and "null" in m for m in logs), logs

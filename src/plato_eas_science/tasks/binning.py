@@ -16,6 +16,7 @@ import numpy as np
 from ..constants import SECONDS_PER_DAY
 from ..lightcurve import LightCurve
 from ..taskkit import TaskInputError, output_path, read_input, setting, write_output
+from . import science_task
 
 
 def rebin(lc: LightCurve, cadence_s: float) -> LightCurve:
@@ -34,6 +35,7 @@ def rebin(lc: LightCurve, cadence_s: float) -> LightCurve:
                       {**lc.metadata, "sampling_cadence": cadence_s})
 
 
+@science_task()
 def binning(run) -> dict[str, Any]:
     output_path(run, "lightcurve")  # refused before any work
     cadence = setting(run, "cadence")

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..formats import LightCurveFormatError, read_lcsg, read_prototype_text, write_lightcurve
 from ..taskkit import TaskInputError, write_output
+from . import science_task
 
 READERS = {"lcsg": read_lcsg, "prototype": read_prototype_text}
 DEFAULT_PATTERN = "lightcurves_v2/csvs/bright/plato_bright*"
@@ -35,6 +36,7 @@ def _matches(root: Path, pattern: str) -> list[Path]:
     return found
 
 
+@science_task()
 def ingest_external_lcs(run) -> dict[str, Any]:
     lc_type = str(run.description.get("lc_type", "lcsg"))
     if lc_type not in READERS:

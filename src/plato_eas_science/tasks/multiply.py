@@ -16,6 +16,7 @@ import numpy as np
 
 from ..lightcurve import FLAG_NOT_COVERED, LightCurve, resample
 from ..taskkit import output_path, read_input, write_output
+from . import science_task
 
 
 def product(first: LightCurve, second: LightCurve) -> LightCurve:
@@ -34,6 +35,7 @@ def product(first: LightCurve, second: LightCurve) -> LightCurve:
                       {**first.metadata, **second.metadata})
 
 
+@science_task()
 def multiply(run) -> dict[str, Any]:
     output_path(run, "lightcurve")  # refused before any work
     first = read_input(run, "lightcurve_1")

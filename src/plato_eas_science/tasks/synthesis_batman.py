@@ -22,7 +22,7 @@ from ..constants import SECONDS_PER_DAY, SUN_RADIUS_RJ
 from ..lightcurve import LightCurve
 from ..synthesis.transit_model import Planet, noise_per_sample, signal_statistics, transit_fluxes
 from ..taskkit import TaskInputError, output_path, specs, write_output
-from . import QcResult, with_qc
+from . import QcResult, science_task
 from .quality import lightcurve_problems
 
 SPECS: dict[str, tuple[type, Any]] = {
@@ -95,7 +95,7 @@ def qc(run, metadata: dict[str, Any]) -> QcResult:
     return {"lightcurve": not problems}, {}
 
 
-@with_qc(qc)
+@science_task(qc)
 def synthesis_batman(run) -> dict[str, Any]:
     output_path(run, "lightcurve")  # a run with nowhere to write is refused before any work
     spec = specs(run, SPECS)

@@ -23,7 +23,7 @@ from ..lightcurve import LightCurve
 from ..synthesis.psls_runner import STARS, PslsError, config, run_psls
 from ..synthesis.transit_model import noise_per_sample, signal_statistics, transit_fluxes
 from ..taskkit import TaskInputError, output_path, specs, write_output
-from . import QcResult, with_qc
+from . import QcResult, science_task
 from .quality import lightcurve_problems
 from .synthesis_batman import RECORDED, expected_length, planet_from
 
@@ -100,7 +100,7 @@ def qc(run, metadata: dict[str, Any]) -> QcResult:
     return {"lightcurve": not problems}, {}
 
 
-@with_qc(qc)
+@science_task(qc)
 def synthesis_psls(run) -> dict[str, Any]:
     output_path(run, "lightcurve")  # a run with nowhere to write is refused before any work
     spec = specs(run, SPECS)

@@ -39,7 +39,7 @@ from ..taskkit import (
     setting,
     threads,
 )
-from . import QcResult, with_qc
+from . import QcResult, science_task
 from .quality import detection_outcome
 
 PROPAGATED = ("integrated_transit_power", "pixels_in_transit", "mes")
@@ -107,19 +107,19 @@ def search_qc(run, metadata: dict[str, Any]) -> QcResult:
     return verdicts, extra
 
 
-@with_qc(search_qc)
+@science_task(search_qc)
 def transit_search_tls(run) -> dict[str, Any]:
     count = threads(run)
     run.log.info("TLS using %d thread(s)", count)
     return run_search(run, lambda lc, grid: tls.search(lc, grid, threads=count))
 
 
-@with_qc(search_qc)
+@science_task(search_qc)
 def transit_search_bls_reference(run) -> dict[str, Any]:
     return run_search(run, bls_reference.search)
 
 
-@with_qc(search_qc)
+@science_task(search_qc)
 def transit_search_bls_kovacs(run) -> dict[str, Any]:
     return run_search(run, bls_kovacs.search)
 
@@ -127,7 +127,7 @@ def transit_search_bls_kovacs(run) -> dict[str, Any]:
 QATS_SETTINGS: dict[str, tuple[type, Any]] = {"max_ttv_mag": (float, qats.DEFAULT_MAX_TTV_MAG)}
 
 
-@with_qc(search_qc)
+@science_task(search_qc)
 def transit_search_qats(run) -> dict[str, Any]:
     count = threads(run)
 

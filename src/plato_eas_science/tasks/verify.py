@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 
 from ..taskkit import TaskInputError, read_input
+from . import science_task
 
 
+@science_task()
 def verify(run) -> dict[str, Any]:
     lc = read_input(run, "lightcurve")
     if not len(lc):
