@@ -120,6 +120,7 @@ class _Workers:
         self.ctx = multiprocessing.get_context("fork")
         self.errors = self.ctx.SimpleQueue()
         self.reports: list[str] = []
+        self.reasons: dict[int, str] = {}
         self.procs: list[Any] = []
         self.slots: list[Any] = []
         for _ in range(size):
@@ -140,7 +141,7 @@ class _Workers:
         dead = [p for p in self.procs if not p.is_alive()]
         if not dead:
             return True
-        reasons = {}
+        reasons = self.reasons  # kept: a reason may come before its process is seen dead
         while not self.errors.empty():
             pid, reason = self.errors.get()
             reasons[pid] = reason
