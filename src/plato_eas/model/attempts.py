@@ -19,6 +19,11 @@ cancellation also writes its reason to the attempt's log.
 cutoff — the latest heartbeat or, before the first one, the start time. *Cancelled* is defined
 once, by :data:`CANCELLED_SQL`: ended (an end time) without having finished, neither queued
 nor running — in the prototype's own columns, so reports read it in any database.
+
+Each task carries ``settledState``: the state its latest attempt settled in (failed, done or
+cancelled — states no clock changes), NULL while it has none or its latest attempt can still
+change. Every statement here that creates or ends an attempt refreshes it (:func:`_settle`),
+so the progress report counts settled tasks from an index instead of visiting their attempts.
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ STALLED_SQL = "a.isRunning = 1 AND COALESCE(a.latestHeartbeat, a.startTime, 0) <
 # An attempt ``a`` that was cancelled.
 CANCELLED_SQL = ("a.isQueued = 0 AND a.isRunning = 0 AND a.isFinished = 0"
                  " AND a.endTime IS NOT NULL")
+# The state attempt ``a`` settled in (failed, done, cancelled; as states.ATTEMPT_STATE_SQL
+# says), NULL while it may still change.
+SETTLED_STATE_SQL = ("CASE WHEN a.errorFail THEN 'failed' WHEN a.isFinished THEN 'done'"
+                     " WHEN " + CANCELLED_SQL + " THEN 'cancelled' ELSE NULL END")
 ERROR, TIME_LIMIT, STALLED = "error", "time_limit", "stalled"
 FAILURE_KINDS = (ERROR, TIME_LIMIT, STALLED)
 
@@ -176,6 +185,13 @@ UPDATE eas_scheduling_attempt SET retryAt = NULL
 WHERE retryAt IS NOT NULL AND isFinished = 1
   AND taskId IN (SELECT taskId FROM eas_task WHERE jobName = ?)
 """
+# Refresh the settled state of tasks from their latest attempt ({where}: which tasks).
+_SETTLE = (
+    "UPDATE eas_task SET settledState = (SELECT " + SETTLED_STATE_SQL  # noqa: S608
+    + " FROM eas_scheduling_attempt a WHERE a.schedulingAttemptId ="
+    " (SELECT MAX(x.schedulingAttemptId) FROM eas_scheduling_attempt x"
+    " WHERE x.taskId = eas_task.taskId)) WHERE {where}"
+)
 _STILL_RUNNING = "SELECT isRunning FROM eas_scheduling_attempt WHERE schedulingAttemptId = ?"
 
 
@@ -192,7 +208,22 @@ def create_queued_for(tx: Tx, tasks_sql: str, params: list, now: float) -> list[
     exactly those above the previous maximum."""
     before = tx.scalar(_LAST_ID)
     tx.execute(_CREATE_FROM.format(tasks=tasks_sql), [now, *params])
-    return tx.rows(_NEW_SINCE, (before,))
+    created = tx.rows(_NEW_SINCE, (before,))
+    _settle(tx, [r["taskId"] for r in created], only_settled=True)
+    return created
+
+
+def _settle(tx: Tx, task_ids: list[int], only_settled: bool = False) -> None:
+    """Refresh these tasks' ``settledState`` after their latest attempt was created or ended
+    (``only_settled``: a new attempt, so only tasks that had settled can change)."""
+    where = "settledState IS NOT NULL AND " if only_settled else ""
+    for chunk in chunks(sorted({int(t) for t in task_ids})):
+        tx.execute(_SETTLE.format(where=where + "taskId IN (" + marks(chunk) + ")"), chunk)
+
+
+def settle_all(tx: Tx) -> None:
+    """Compute every task's ``settledState`` (the schema migration that adds it)."""
+    tx.execute(_SETTLE.format(where="1 = 1"))
 
 
 # -- taken, released, alive, finished --------------------------------------------------------
@@ -254,8 +285,12 @@ def finish(tx: Tx, attempt_id: int, passed: bool, error_text: str | None, wall: 
     the scheduler then decides); False when it was no longer running (declared stalled or
     cancelled meanwhile): a late result is then discarded, not recorded."""
     kind, retry_at = (None, None) if passed else (failure_kind, now)
-    return tx.execute(_FINISH, (now, not passed, error_text, passed, wall, cpu, cpu_children,
-                                kind, retry_at, int(attempt_id))) == 1
+    if tx.execute(_FINISH, (now, not passed, error_text, passed, wall, cpu, cpu_children,
+                            kind, retry_at, int(attempt_id))) != 1:
+        return False
+    tx.execute(_SETTLE.format(where="taskId = (SELECT taskId FROM eas_scheduling_attempt"
+                              " WHERE schedulingAttemptId = ?)"), (int(attempt_id),))
+    return True
 
 
 def finished_among(tx: Tx, attempt_ids: list[int]) -> list[int]:
@@ -284,6 +319,7 @@ def fail_stalled(tx: Tx, max_age: float, now: float) -> list[tuple[int, int]]:
     found = stalled(tx, max_age, now)
     text = f"stalled: no heartbeat for more than {max_age:g} s"
     tx.executemany(_FAIL_STALLED, [(now, text, now, attempt_id) for attempt_id, _ in found])
+    _settle(tx, [task_id for _, task_id in found])
     note(tx, [a for a, _ in found], logging.ERROR, text, now)
     return found
 
@@ -315,7 +351,9 @@ def decided(tx: Tx, attempt_ids: list[int]) -> None:
 def plan_retry(tx: Tx, task_id: int, at: float) -> int:
     """A new attempt for the task that waits for its retry until ``at`` (then
     :func:`queue_due_retries` queues it); returns its id."""
-    return tx.insert(_CREATE_RETRY, (at, int(task_id)))
+    attempt_id = tx.insert(_CREATE_RETRY, (at, int(task_id)))
+    _settle(tx, [task_id])
+    return attempt_id
 
 
 def queue_due_retries(tx: Tx, now: float) -> list[dict]:
@@ -386,4 +424,8 @@ def cancel_job(tx: Tx, job_name: str, reason: str, now: float) -> dict:
                                                  [*chunk, now]))
     note(tx, sorted(done), logging.WARNING, reason, now)
     tx.execute(_FORGET_RETRIES, (job_name,))
+    for chunk in chunks(sorted(done)):
+        _settle(tx, [int(r[0]) for r in tx.tuples(
+            "SELECT taskId FROM eas_scheduling_attempt WHERE schedulingAttemptId IN ("  # noqa: S608
+            + marks(chunk) + ")", chunk)])
     return _classify(found, done)

@@ -13,6 +13,12 @@ time_limit, stalled) and ``retryAt`` (when the scheduler next acts on it: decide
 retry a failure, or queues a retry that waited out its backoff), and ``eas_cancelled_job``: the
 jobs an operator cancelled, which nothing schedules until ``reschedule`` names them. Reports
 read none of these columns, so they still read older databases and the prototype's.
+
+Version 3 (reports at scale): a task's ``settledState``, the state its latest attempt settled
+in (failed, done, cancelled; NULL while it has none or it can still change), kept by
+``model/attempts.py`` and indexed with the task's type and job, so the progress report counts
+settled tasks without visiting their attempts. The migration computes it for every task. A
+tool other than plato_eas that adds an attempt to a settled task must set it to NULL.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from typing import Callable
 
 from ..db.database import UNIT_ATTEMPTS, Database, Tx
 from ..errors import SchemaError
+from . import attempts
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # {pk} and {text} are filled in by the dialect; everything else is common SQL. ({text} is
 # MEDIUMTEXT on MySQL: a chain's description or a traceback can outgrow TEXT's 64 KiB.)
@@ -59,6 +66,7 @@ TABLES: list[tuple[str, str]] = [
     taskName          VARCHAR(256),
     workingDirectory  VARCHAR(1024) NOT NULL,
     priority          INTEGER DEFAULT 0,
+    settledState      VARCHAR(16) DEFAULT NULL,
     FOREIGN KEY (parentTask) REFERENCES eas_task (taskId) ON DELETE CASCADE,
     FOREIGN KEY (taskTypeId) REFERENCES eas_task_types (taskTypeId) ON DELETE CASCADE
 )"""),
@@ -196,6 +204,8 @@ TABLES: list[tuple[str, str]] = [
 )"""),
 ]
 
+# Progress counts settled tasks by type (and job) from this index alone.
+SETTLED_INDEX = "CREATE INDEX eas_task_settled ON eas_task (settledState, taskTypeId, jobName)"
 INDEXES = [
     "CREATE INDEX eas_task_parent ON eas_task (parentTask)",
     "CREATE INDEX eas_task_job ON eas_task (jobName)",
@@ -206,6 +216,7 @@ INDEXES = [
     "CREATE INDEX eas_task_input_by_input ON eas_task_input (inputId)",
     "CREATE INDEX eas_task_metadata_input_by_input ON eas_task_metadata_input (inputId)",
     "CREATE INDEX eas_metadata_item_key ON eas_metadata_item (metadataKey)",
+    SETTLED_INDEX,
 ]
 
 # Columns that databases written by the original prototype lack: added in place (nullable or
@@ -244,9 +255,16 @@ def _to_v2(tx: Tx) -> None:
         _create_index(tx, stmt)
 
 
+def _to_v3(tx: Tx) -> None:
+    if "settledState" not in tx.dialect.column_names(tx, "eas_task"):
+        tx.execute("ALTER TABLE eas_task ADD COLUMN settledState VARCHAR(16) DEFAULT NULL")
+    attempts.settle_all(tx)
+    _create_index(tx, SETTLED_INDEX)
+
+
 # version -> the step that brings a database of the version before up to it; applied in order
 # by _migrate(), each adding only what is missing. Version 1 is the base schema.
-MIGRATIONS: dict[int, Callable[[Tx], None]] = {2: _to_v2}
+MIGRATIONS: dict[int, Callable[[Tx], None]] = {2: _to_v2, 3: _to_v3}
 
 
 def existing_tables(tx: Tx) -> list[str]:

@@ -74,6 +74,19 @@ _TYPE_STATE_COUNTS = (
     "SELECT tt.taskTypeName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
     + LATEST_ATTEMPT_JOIN + JOB_FILTER + " GROUP BY tt.taskTypeName, state"
 )
+# Where the schema keeps settled states (attempts.py): settled tasks counted from the index,
+# only the others joined to their latest attempt.
+_SETTLED_COUNTS = (
+    "SELECT tt.taskTypeName, c.settledState, c.n FROM (SELECT t.taskTypeId, t.settledState,"
+    " COUNT(*) AS n FROM eas_task t WHERE t.settledState IS NOT NULL"
+    " AND (? IS NULL OR t.jobName = ?) GROUP BY t.settledState, t.taskTypeId) c"
+    " INNER JOIN eas_task_types tt ON tt.taskTypeId = c.taskTypeId"
+)
+_UNSETTLED_COUNTS = (
+    "SELECT tt.taskTypeName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
+    + LATEST_ATTEMPT_JOIN + JOB_FILTER + " AND t.settledState IS NULL"
+    " GROUP BY tt.taskTypeName, state"
+)
 _TASK_STATES = (
     "SELECT t.taskId, " + ATTEMPT_STATE_SQL + " AS state, "  # noqa: S608
     "CASE WHEN EXISTS (SELECT 1 FROM eas_scheduling_attempt b WHERE b.taskId = t.taskId"
@@ -107,7 +120,11 @@ def task_state_counts(tx: Tx, job_name: str | None = None, now: float | None = N
     only task types that have tasks appear."""
     params = (stalled_cutoff(max_age, now), job_name, job_name)
     out: dict[str, dict[str, int]] = defaultdict(empty_counts)
-    for type_name, state, count in tx.tuples(_TYPE_STATE_COUNTS, params):
+    if "settledState" in tx.dialect.column_names(tx, "eas_task"):
+        found = tx.tuples(_SETTLED_COUNTS, params[1:]) + tx.tuples(_UNSETTLED_COUNTS, params)
+    else:  # an older schema: every task joined to its latest attempt
+        found = tx.tuples(_TYPE_STATE_COUNTS, params)
+    for type_name, state, count in found:
         out[type_name][state] += int(count)
     return dict(out)
 

@@ -37,7 +37,7 @@ PROTOTYPE_COLUMNS = {
 
 # Nullable columns added after the prototype (SPEC §3: additions only), after its own.
 ADDED_COLUMNS = {
-    "eas_task": "priority",
+    "eas_task": "priority settledState",
     "eas_scheduling_attempt": "priority failureKind retryAt",
 }
 
@@ -145,6 +145,7 @@ def _as_version_1(settings) -> None:
     def unit(tx):
         tx.execute("DROP INDEX eas_attempt_claim")
         tx.execute("DROP INDEX eas_attempt_retry")
+        tx.execute("DROP INDEX eas_task_settled")
         for table, columns in ADDED_COLUMNS.items():
             for column in columns.split():
                 tx.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
@@ -165,8 +166,9 @@ def test_a_version_1_database_is_read_as_it_is_and_upgraded_by_schema(installed)
     progress = actions.report(installed, "progress")  # reports read it as it is
     assert progress["total"]["waiting"] == 1
     assert actions.report(installed, "jobs")["rows"][0]["state"] == "running"
-    with pytest.raises(SchemaError, match=r"schema version 1, older than this release \(2\): "
-                                          r"upgrade it with plato.eas.schema \(eas init\)"):
+    with pytest.raises(SchemaError, match=rf"schema version 1, older than this release "
+                                          rf"\({SCHEMA_VERSION}\): upgrade it with "
+                                          r"plato.eas.schema \(eas init\)"):
         actions.schedule(installed)
     assert actions.init_schema(installed, check_mode=True)["changed"] is True
     upgraded = actions.init_schema(installed)
