@@ -15,8 +15,9 @@ from typing import Any
 from ..errors import ConfigError, RegistryError
 from ..expressions import resolve
 from ..settings import Settings
-from .api import TaskRun, implementation, qc_for
+from .api import TaskRun
 from .availability import missing_implementation
+from .invocation import invoke
 from .registry import load_registry
 
 
@@ -92,9 +93,7 @@ def run_task(task_type: str, spec: dict[str, Any], inputs: list[str] | None = No
     run.log.propagate, run.log.level = False, logging.INFO
     start = time.perf_counter()
     try:
-        fn = implementation(task_type)
-        metadata = fn(run) or {}
-        verdicts, extra = qc_for(fn)(run, metadata)
+        result = invoke(run)  # the worker's checks: what passes here passes in the pipeline
     finally:
         run.log.removeHandler(handler)
         run.log.propagate, run.log.level = saved
@@ -103,7 +102,7 @@ def run_task(task_type: str, spec: dict[str, Any], inputs: list[str] | None = No
         "seconds": round(time.perf_counter() - start, 3),
         "outputs": {sem: {"path": str(p), "bytes": p.stat().st_size if p.is_file() else None}
                     for sem, p in run.outputs.items()},
-        "metadata": {**metadata, **extra},
-        "file_metadata": run.output_metadata,
-        "qc": verdicts, "passed": all(verdicts.get(sem, False) for sem in run.outputs),
+        "metadata": result.metadata,
+        "file_metadata": result.file_metadata,
+        "qc": result.qc, "passed": all(result.qc.get(sem, False) for sem in run.outputs),
     }

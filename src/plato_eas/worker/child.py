@@ -43,8 +43,8 @@ from ..errors import EasError
 from ..expressions import resolve
 from ..model import attempts
 from ..model.context import AttemptContext
-from ..model.metadata import check_metadata
-from ..tasks.api import TaskRun, implementation, qc_for
+from ..tasks.api import TaskRun
+from ..tasks.invocation import invoke
 from ..tasks.registry import CONTROL_FLOW_TYPES
 from . import staging
 from .lifeline import Guard, die_with_parent, kill_group
@@ -170,14 +170,9 @@ def execute(ctx: AttemptContext, output_dir: Path, expander: Expander = expand,
         if ctx.task_type in CONTROL_FLOW_TYPES:
             outcome = _expand(ctx, expander)
         else:
-            run = task_run(ctx, output_dir, input_dir)
-            fn = implementation(ctx.task_type)
-            metadata = check_metadata(fn(run) or {}, "the task's output metadata")
-            verdicts, extra = qc_for(fn)(run, metadata)
-            metadata = {**metadata, **check_metadata(extra, "the task's QC metadata")}
-            files = {sem: check_metadata(values, f"the metadata of output {sem!r}")
-                     for sem, values in run.output_metadata.items()}
-            outcome = Outcome(ok=True, metadata=metadata, qc=verdicts, product_metadata=files)
+            result = invoke(task_run(ctx, output_dir, input_dir))
+            outcome = Outcome(ok=True, metadata=result.metadata, qc=result.qc,
+                              product_metadata=result.file_metadata)
     except EasError as exc:  # refused expression, path, limit, missing implementation
         logging.getLogger("plato_eas.task").error("%s", exc)
         outcome.error_text = str(exc)
