@@ -26,6 +26,7 @@ EXPECTED = {
     ("Service", "eas-mysql"), ("StatefulSet", "eas-mysql"),
     ("Service", "eas-rabbitmq"), ("StatefulSet", "eas-rabbitmq"),
     ("Deployment", "eas-scheduler"),
+    ("Secret", "eas-web"), ("Service", "eas-web"), ("Deployment", "eas-web"),
     ("Deployment", "eas-worker-eas-base"), ("Deployment", "eas-worker-eas-tda"),
 }
 
@@ -41,7 +42,7 @@ def test_check_mode_on_an_empty_cluster_creates_nothing(cluster, ansible):
     since = cluster.audit_lines()
     run = ansible.playbook("deploy.yml", "--check", "--diff", extra=WORKERS)
     assert run.changed >= 1  # it says it would create the namespace
-    assert "A real run creates Secrets eas-db, eas-mq" in run.out
+    assert "A real run creates Secrets eas-db, eas-mq, eas-web" in run.out
     assert cluster.call("GET", f"/api/v1/namespaces/{NS}")[0] == 404
     writes = [e for e in cluster.audit(NS, since) if e["verb"] != "delete"]
     assert writes and all("dryRun=All" in e["requestURI"] for e in writes), writes
@@ -78,7 +79,7 @@ def test_the_init_job_completed_and_the_workloads_are_ready(cluster):
     for name, pvc in cluster.find("PersistentVolumeClaim", NS).items():
         assert pvc["status"]["phase"] == "Bound", name
     phases = {p["metadata"]["name"]: p["status"]["phase"] for p in cluster.pods(NS)}
-    assert sorted(phases.values()) == ["Running"] * 6 + ["Succeeded"], phases
+    assert sorted(phases.values()) == ["Running"] * 7 + ["Succeeded"], phases
 
 
 def test_every_request_passes_strict_field_validation(cluster, ansible):
@@ -90,7 +91,7 @@ def test_every_request_passes_strict_field_validation(cluster, ansible):
     assert {e["objectRef"]["resource"] for e in writes if e.get("requestObject") is None
             } == {"secrets"}
     replayed, refused = cluster.strict_refusals(NS, ansible.since)
-    assert replayed >= 14
+    assert replayed >= 16
     assert refused == []
 
 
@@ -156,7 +157,7 @@ def test_passwords_live_only_in_secrets(cluster, ansible):
     secrets = cluster.find("Secret", NS)
     passwords = [base64.b64decode(v).decode() for s in secrets.values()
                  for v in s["data"].values()]
-    assert len(passwords) == 3 and all(len(p) >= 24 for p in passwords)
+    assert len(passwords) == 5 and all(len(p) >= 24 for p in passwords)
     others = json.dumps([o for (kind, _), o in cluster.objects(NS).items() if kind != "Secret"])
     sent = json.dumps([e.get("requestObject") for e in cluster.audit(NS, ansible.since)])
     for password in passwords:

@@ -32,7 +32,8 @@ def rollout_complete(dep: dict) -> bool:
 
 def test_deploy(cluster, ansible):
     assert ansible.playbook("deploy.yml", extra=WORKERS).changed > 0
-    assert set(cluster.find("Deployment", NS)) == {"eas-scheduler", *WORKER_DEPLOYMENTS}
+    assert set(cluster.find("Deployment", NS)) == {"eas-scheduler", "eas-web",
+                                                    *WORKER_DEPLOYMENTS}
 
 
 def test_restart_rolls_every_worker_onto_a_new_replica_set(cluster, ansible):
@@ -43,8 +44,9 @@ def test_restart_rolls_every_worker_onto_a_new_replica_set(cluster, ansible):
     run = ansible.playbook("restart_workers.yml")
     assert run.changed == 1
     after = cluster.find("Deployment", NS)
-    assert after["eas-scheduler"]["metadata"]["resourceVersion"] == before["eas-scheduler"][
-        "metadata"]["resourceVersion"]
+    for name in ("eas-scheduler", "eas-web"):  # restart_workers restarts the workers only
+        assert after[name]["metadata"]["resourceVersion"] == before[name]["metadata"][
+            "resourceVersion"]
     for name in WORKER_DEPLOYMENTS:
         dep = after[name]
         stamp = dep["spec"]["template"]["metadata"]["annotations"][

@@ -3,9 +3,10 @@ and the ``restricted`` Pod Security Standards, and every pod is admitted (the AP
 refuses the pods, not the Deployments, so a refused pod shows as FailedCreate and a rollout
 that never completes).
 
-mysql, rabbitmq and the plato_eas image all run as their image's non-root user (999, 999,
-10001) with no privilege escalation, no capabilities and the runtime's default seccomp
-profile, which is what ``restricted`` asks; nothing here runs the images themselves.
+mysql, rabbitmq and the plato_eas image (init Job, scheduler, dashboard, workers) all run as
+their image's non-root user (999, 999, 10001) with no privilege escalation, no capabilities
+and the runtime's default seccomp profile, which is what ``restricted`` asks; nothing here
+runs the images themselves.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def test_every_pod_is_admitted(cluster, ansible_in, level):
     assert run.rc == 0, run.out[-4000:]
     assert not [w for w in run.warnings if "PodSecurity" in w], run.warnings
     pods = cluster.pods(namespace)
-    assert sorted(p["status"]["phase"] for p in pods) == ["Running"] * 6 + ["Succeeded"]
+    assert sorted(p["status"]["phase"] for p in pods) == ["Running"] * 7 + ["Succeeded"]
     for name, dep in cluster.find("Deployment", namespace).items():
         assert dep["status"]["readyReplicas"] == dep["spec"]["replicas"], name
     labels = cluster.get(f"/api/v1/namespaces/{namespace}")["metadata"]["labels"]

@@ -58,7 +58,8 @@ def test_deploy_works_without_reading_nodes(cluster, ansible):
     run = ansible.playbook("deploy.yml", extra=WORKERS)
     assert run.changed > 0
     deps = cluster.find("Deployment", NS)
-    assert set(deps) == {"eas-scheduler", "eas-worker-eas-base", "eas-worker-eas-tda"}
+    assert set(deps) == {"eas-scheduler", "eas-web", "eas-worker-eas-base",
+                         "eas-worker-eas-tda"}
     for dep in deps.values():
         assert dep["status"]["readyReplicas"] == dep["spec"]["replicas"]
     # no node could be read: the registry's 2 CPU / 4 GB for eas-tda, not capped
