@@ -3,7 +3,7 @@ cadence, end-to-end throughput of a 100-task synthesis + search grid with 2 loca
 the control plane's share of each attempt's time. Prints figures; asserts nothing.
 
     python bench/bench_science.py            # 30-day light curves + the grid
-    python bench/bench_science.py --long     # also 730 days (about 10 min on 2 idle cores)
+    python bench/bench_science.py --long     # also 730 days (5 minutes at load 15 on 2 cores)
     python bench/bench_science.py --long --no-grid --only transit_search_qats   # one type
 
 On 730 days (2.5 M samples) a search's trial grid is what costs: the frequency spacing a
