@@ -22,6 +22,7 @@ HEARTBEAT_INTERVAL_RANGE = (0.2, 30.0)  # ... but never more often or more seldo
 
 # Scheduling: the daemon, and the embedded runner (`eas run`, plato.eas.local_run).
 SCHEDULER_INTERVAL = 2.0  # seconds between the scheduler daemon's passes while idle
+FULL_PASS_INTERVAL = 600.0  # seconds between its full passes (every task checked, not the marked)
 LOCAL_WORKERS = 2  # worker processes of an embedded run
 LOCAL_RUN_TIMEOUT = 3600.0  # seconds an embedded run waits for its job (`eas run`: no limit)
 

@@ -20,6 +20,7 @@ def init(settings: Settings) -> None:
 def add_null_tasks(settings: Settings, count: int, job_name: str = "bulk",
                    sleep: float | None = None) -> list[int]:
     """``count`` ready ``null`` tasks (no inputs), written in bulk; returns their ids."""
+    from plato_eas.model import checks
     from plato_eas.model.metadata import write_items
 
     description = {"task": "null", **({"sleep": sleep} if sleep else {})}
@@ -38,6 +39,7 @@ def add_null_tasks(settings: Settings, count: int, job_name: str = "bulk",
         if sleep:
             write_items(tx, "taskId", [(i, {"task_description": description})
                                        for i in ids])
+        checks.mark(tx, ids)  # as registration does: the next pass checks them
         return ids
 
     with Database(settings) as db:

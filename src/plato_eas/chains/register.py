@@ -16,6 +16,7 @@ from typing import Any
 
 from ..db import Tx, chunks, marks
 from ..errors import ChainError
+from ..model import checks
 from ..model.metadata import DESCRIPTION_KEY, write_items
 from .bulk import no_cyclic_gc
 from .paths import join
@@ -199,4 +200,5 @@ def _register(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> list[int
     write_items(tx, "taskId", [
         (task_id, {**spec.metadata, DESCRIPTION_KEY: spec.description})
         for task_id, spec in zip(task_ids, specs, strict=True)], fresh=True)
+    checks.mark(tx, task_ids)  # the next pass (or the registering transaction) checks them
     return task_ids

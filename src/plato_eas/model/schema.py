@@ -19,6 +19,10 @@ in (failed, done, cancelled; NULL while it has none or it can still change), kep
 ``model/attempts.py`` and indexed with the task's type and job, so the progress report counts
 settled tasks without visiting their attempts. The migration computes it for every task. A
 tool other than plato_eas that adds an attempt to a settled task must set it to NULL.
+
+Version 4 (incremental scheduling): ``eas_task_check``, the tasks whose readiness a pass is
+to check (``model/checks.py``). The migration marks every task that has no attempt yet, so
+the first pass after it checks whatever an older release left waiting.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from ..db.database import UNIT_ATTEMPTS, Database, Tx
 from ..errors import SchemaError
 from . import attempts
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # {pk} and {text} are filled in by the dialect; everything else is common SQL. ({text} is
 # MEDIUMTEXT on MySQL: a chain's description or a traceback can outgrow TEXT's 64 KiB.)
@@ -202,6 +206,11 @@ TABLES: list[tuple[str, str]] = [
     jobName       VARCHAR(256) NOT NULL PRIMARY KEY,
     cancelledTime REAL NOT NULL
 )"""),
+    # Tasks whose readiness the next scheduling pass is to check (model/checks.py).
+    ("eas_task_check", """(
+    taskId INTEGER NOT NULL PRIMARY KEY,
+    FOREIGN KEY (taskId) REFERENCES eas_task (taskId) ON DELETE CASCADE
+)"""),
 ]
 
 # Progress counts settled tasks by type (and job) from this index alone.
@@ -262,9 +271,18 @@ def _to_v3(tx: Tx) -> None:
     _create_index(tx, SETTLED_INDEX)
 
 
+_MARK_UNATTEMPTED = (" INTO eas_task_check (taskId) SELECT t.taskId FROM eas_task t WHERE NOT"
+                     " EXISTS (SELECT 1 FROM eas_scheduling_attempt a WHERE a.taskId = t.taskId)")
+
+
+def _to_v4(tx: Tx) -> None:
+    """Mark every task without an attempt (``create`` made the table: it was missing)."""
+    tx.execute(tx.dialect.insert_ignore + _MARK_UNATTEMPTED)
+
+
 # version -> the step that brings a database of the version before up to it; applied in order
 # by _migrate(), each adding only what is missing. Version 1 is the base schema.
-MIGRATIONS: dict[int, Callable[[Tx], None]] = {2: _to_v2, 3: _to_v3}
+MIGRATIONS: dict[int, Callable[[Tx], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 
 def existing_tables(tx: Tx) -> list[str]:

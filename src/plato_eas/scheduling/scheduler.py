@@ -2,6 +2,13 @@
 retries of failed ones (``retries.py``) and queue every ready task, highest priority first.
 Nothing of a cancelled job is queued; ``reschedule`` naming the job lifts its cancellation.
 
+A pass is incremental: it checks only the tasks marked for a check (``model/checks.py``:
+registered, or something they read has just been produced), so an idle pass costs next to
+nothing however large the database. The transaction that records a finished attempt queues the
+tasks it made ready itself (:func:`queue_marked`): dependencies run at the speed of completion,
+and the periodic pass is the safety net. A full pass (``full``: the daemon's first, then one
+every ``FULL_PASS_INTERVAL``, and every ``reschedule``) checks every task.
+
 A pass is one transaction holding the scheduler lock (SQLite: the database write lock taken by
 ``BEGIN IMMEDIATE``; MySQL: a row lock), so two passes at the same moment run one after the
 other and the second sees the first's attempts: no task is ever scheduled twice. Creating an
@@ -16,10 +23,10 @@ import signal
 import time
 from typing import Callable
 
-from ..db import Database, Tx
-from ..defaults import SCHEDULER_INTERVAL
+from ..db import Database, Tx, chunks, marks
+from ..defaults import FULL_PASS_INTERVAL, SCHEDULER_INTERVAL
 from ..errors import EasError
-from ..model import attempts, jobs
+from ..model import attempts, checks, jobs
 from ..model.jobs import NOT_CANCELLED_SQL
 from ..model.schema import check_version
 from ..queues.base import JobQueue, open_queue
@@ -32,8 +39,8 @@ log = logging.getLogger(__name__)
 # §3.3: fully configured; no (blocking) attempt; every file input has a version that passed QC;
 # every metadata input task has an attempt with allProductsPassedQc; its job not cancelled.
 _READY = """
-SELECT t.taskId, t.priority FROM eas_task t
-WHERE t.isFullyConfigured = 1 {job} AND {not_cancelled}
+SELECT t.taskId, t.priority FROM eas_task t {marked}
+WHERE t.isFullyConfigured = 1 {job}{only} AND {not_cancelled}
   AND NOT EXISTS (SELECT 1 FROM eas_scheduling_attempt a WHERE a.taskId = t.taskId {blocking})
   AND NOT EXISTS (
     SELECT 1 FROM eas_task_input i WHERE i.taskId = t.taskId
@@ -52,22 +59,57 @@ _RESCHEDULE_BLOCKING = (
     " OR (a.retryAt IS NOT NULL AND a.isFinished = 0 AND a.endTime IS NULL))")
 
 
-def _ready_sql(job_name: str | None, blocking: str,
-               resumed: list[str] | None = None) -> tuple[str, list]:
+def _ready_sql(job_name: str | None, blocking: str, resumed: list[str] | None = None,
+               marked: bool = False, only: list[int] | None = None) -> tuple[str, list]:
     """The ready tasks' query (``taskId``, ``priority``) and its parameters; ``resumed``: a
-    cancelled job to count as resumed (a check-mode reschedule's preview)."""
-    job = "AND t.jobName = ?" if job_name is not None else ""
-    sql = _READY.format(job=job, blocking=blocking,
+    cancelled job to count as resumed (a check-mode reschedule's preview); ``marked``: among
+    the tasks marked for a check only; ``only``: among these task ids only."""
+    job = " AND t.jobName = ?" if job_name is not None else ""
+    among = f" AND t.taskId IN ({marks(only)})" if only else ""
+    sql = _READY.format(job=job, only=among, blocking=blocking,
+                        marked=checks.MARKED_JOIN if marked else "",
                         not_cancelled="1 = 1" if resumed else NOT_CANCELLED_SQL)
-    return sql, ([job_name] if job_name is not None else [])
+    return sql, [*([job_name] if job_name is not None else []), *(only or [])]
 
 
 def _queue_ready(tx: Tx, queue: JobQueue, job_name: str | None, blocking: str,
-                 now: float) -> list[dict]:
-    """A queued attempt for every ready task, staged for the queue; returns the new
-    attempts. The caller holds the scheduler lock."""
-    ready, params = _ready_sql(job_name, blocking)
+                 now: float, marked: bool = False) -> list[dict]:
+    """A queued attempt for every ready task (every marked one, when ``marked``), staged for
+    the queue; returns the new attempts. The caller holds the scheduler lock."""
+    ready, params = _ready_sql(job_name, blocking, marked=marked)
     new = attempts.create_queued_for(tx, ready, params, now)
+    _stage(tx, queue, new)
+    return new
+
+
+def _queue_checked(tx: Tx, queue: JobQueue, job_name: str | None, now: float,
+                   full: bool) -> list[dict]:
+    """Check the marked tasks (every task, when ``full``), queue the ready ones and clear
+    the marks checked. The caller holds the scheduler lock."""
+    if job_name is None:
+        if not full and not checks.any_marked(tx):
+            return []
+        new = _queue_ready(tx, queue, None, "", now, marked=not full)
+        checks.clear(tx, None)
+        return new
+    ids = checks.marked(tx, job_name)
+    if not full and not ids:
+        return []
+    new = _queue_ready(tx, queue, job_name, "", now, marked=not full)
+    checks.clear(tx, ids)
+    return new
+
+
+def queue_marked(tx: Tx, queue: JobQueue, task_ids: list[int], now: float) -> list[dict]:
+    """Queue those of ``task_ids`` that are marked and ready now, and clear their marks: the
+    transaction that made them ready (a finished attempt's) queues them itself, with no pass
+    in between. The caller holds the scheduler lock (marking them took it); returns the new
+    attempts, staged for ``queue``."""
+    new: list[dict] = []
+    for chunk in chunks(sorted(set(task_ids))):
+        ready, params = _ready_sql(None, "", marked=True, only=list(chunk))
+        new += attempts.create_queued_for(tx, ready, params, now)
+        checks.clear(tx, list(chunk))
     _stage(tx, queue, new)
     return new
 
@@ -81,11 +123,11 @@ def _stage(tx: Tx, queue: JobQueue, new: list[dict]) -> None:
 
 
 def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None = None,
-                  job_name: str | None = None) -> dict:
+                  job_name: str | None = None, full: bool = False) -> dict:
     """One scheduling pass: sweep stalled attempts, decide on retries, then queue every ready
-    task. Returns changed, task_ids and attempt_ids (new), stalled (attempts failed now),
-    requeued (retries queued now), retry_waiting (retries waiting out a backoff), given_up
-    (tasks failed for good)."""
+    task among those marked for a check (``full``: among all tasks). Returns changed,
+    task_ids and attempt_ids (new), stalled (attempts failed now), requeued (retries queued
+    now), retry_waiting (retries waiting out a backoff), given_up (tasks failed for good)."""
     settings = db.settings
     own_queue = queue is None
     queue = queue or open_queue(db)
@@ -93,7 +135,7 @@ def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None
         if check_mode:
             def preview(tx: Tx) -> dict:
                 check_version(tx)
-                ready, params = _ready_sql(job_name, "")
+                ready, params = _ready_sql(job_name, "", marked=not full)
                 ids = [r[0] for r in tx.tuples(ready + " ORDER BY t.taskId", params)]
                 stalled = [a for a, _ in attempts.stalled(tx, settings.max_heartbeat_age)]
                 return {"changed": bool(ids or stalled), "task_ids": ids, "attempt_ids": [],
@@ -109,7 +151,7 @@ def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None
             decided = retries.decide(tx, lambda: load_registry(settings), settings.retry_limit,
                                      now)
             _stage(tx, queue, decided.queued)
-            new = _queue_ready(tx, queue, job_name, "", now)
+            new = _queue_checked(tx, queue, job_name, now, full)
             return {"changed": bool(new or stalled or decided.queued or decided.waiting
                                     or decided.given_up),
                     "task_ids": [a["taskId"] for a in new],
@@ -169,14 +211,20 @@ def _resumed(tx: Tx, job_name: str | None) -> tuple[list[str], list[str]]:
 
 
 def run_forever(db: Database, interval: float = SCHEDULER_INTERVAL,
-                stop: Callable[[], bool] = lambda: False) -> None:
-    """A pass every ``interval`` seconds (sooner while work keeps arriving) until ``stop()``;
+                stop: Callable[[], bool] = lambda: False,
+                full_interval: float = FULL_PASS_INTERVAL) -> None:
+    """A pass every ``interval`` seconds (sooner while work keeps arriving) until ``stop()``,
+    a full one first and every ``full_interval`` seconds (the safety net under the marks);
     database or broker outages are logged and retried, never fatal."""
     queue = open_queue(db, daemon=True)
     delay = interval
+    next_full = time.monotonic()
     while not stop():
         try:
-            result = schedule_pass(db, queue=queue)
+            full = time.monotonic() >= next_full
+            result = schedule_pass(db, queue=queue, full=full)
+            if full:
+                next_full = time.monotonic() + full_interval
             if result["attempt_ids"] or result["stalled"]:
                 log.info("queued %d attempt(s), %d stalled", len(result["attempt_ids"]),
                          len(result["stalled"]))

@@ -23,9 +23,11 @@ from pathlib import Path
 from ..chains.register import register_children
 from ..db import Database, Tx
 from ..errors import EasError
-from ..model import attempts
+from ..model import attempts, checks
 from ..model.context import AttemptContext
 from ..model.metadata import write_items
+from ..queues.base import JobQueue
+from ..scheduling.scheduler import queue_marked
 from . import staging
 from .child import Outcome
 
@@ -81,11 +83,12 @@ def describe(exc: BaseException) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path) -> bool:
-    """Store the outcome; returns False when the attempt was no longer ours (or could not be
-    recorded at all)."""
+def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path,
+           queue: JobQueue | None = None) -> bool:
+    """Store the outcome and (given the ``queue``) queue the tasks it made ready; returns
+    False when the attempt was no longer ours (or could not be recorded at all)."""
     try:
-        return _store(db, ctx, outcome, output_dir)
+        return _store(db, ctx, outcome, output_dir, queue)
     except Exception as exc:  # noqa: BLE001 - one attempt fails, never the worker
         reason = f"recording the result failed: {describe(exc)}"
         log.error("attempt %d: %s", ctx.attempt_id, reason)
@@ -94,20 +97,23 @@ def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
         staging.discard(output_dir, ctx.attempt_id)
 
 
-def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path) -> bool:
+def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path,
+           queue: JobQueue | None) -> bool:
     passed, error_text = _judge(ctx, outcome)
     if error_text and outcome.ok:
         outcome.logs.append((time.time(), logging.ERROR, error_text))
     versions = _versions(ctx, outcome, output_dir)
     children = outcome.children
+    queued: list[dict] = []
 
     def unit(tx: Tx) -> bool:
+        queued.clear()
         if not attempts.finish(tx, ctx.attempt_id, passed, error_text, outcome.wall,
                                outcome.cpu, outcome.cpu_children, time.time(),
                                outcome.failure_kind):
             return False
         if children and passed and not _has_children(tx, ctx.task_id):
-            register_children(tx, ctx.task_id, children)
+            register_children(tx, ctx.task_id, children)  # marked: the next pass checks them
         file_metadata = []
         for sem, row in versions:
             version_id = tx.insert(
@@ -120,10 +126,25 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
         tx.executemany(_LOG, [(ctx.attempt_id, ts, level, msg) for ts, level, msg in outcome.logs])
         if outcome.metadata:
             write_items(tx, "schedulingAttemptId", [(ctx.attempt_id, outcome.metadata)])
+        if queue is not None:  # what this result made ready runs now, not at the next pass
+            queued.extend(queue_marked(tx, queue, checks.consumers(tx, ctx.task_id),
+                                       time.time()))
         staging.publish(output_dir, ctx.attempt_id, ctx.outputs)  # last: the attempt is ours
         return True
 
-    return db.run(unit)
+    stored = db.run(unit)
+    if queued and queue is not None:
+        _publish(queue)
+    return stored
+
+
+def _publish(queue: JobQueue) -> None:
+    """Send what the recording transaction staged (AMQP); if the broker is away, the next
+    scheduling pass sends it."""
+    try:
+        queue.publish()
+    except EasError as exc:
+        log.warning("could not publish the attempts made ready: %s", exc)
 
 
 def fail(db: Database, attempt_id: int, reason: str, outcome: Outcome | None = None) -> bool:

@@ -189,7 +189,7 @@ class Worker:
             return self.heartbeat(attempt_id, beat)
 
         outcome = self.runner.run(ctx, alive, check, time_limit(ctx, self.registry))
-        return record(self.db, ctx, outcome, self.output_dir)
+        return record(self.db, ctx, outcome, self.output_dir, self.queue)
 
     def _release(self, attempt_id: int) -> None:
         """Give an attempt we hold back to the queue, marked as interrupted."""

@@ -11,6 +11,7 @@ from plato_eas.worker.worker import Worker
 
 
 def _run_all(settings) -> None:
+    Worker(settings).run(until_empty=True)  # what is queued (a finish queues its readers)
     while actions.schedule(settings)["attempt_ids"]:
         Worker(settings).run(until_empty=True)
 
