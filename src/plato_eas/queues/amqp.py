@@ -55,7 +55,8 @@ import os
 import ssl
 import time
 from collections import deque
-from typing import Any, Callable, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
 
 from .. import defaults
 from ..db import Database, Tx
@@ -242,16 +243,13 @@ class AmqpQueue:
 
     def _count(self, name: str) -> int | None:
         """Ready messages in ``name`` (None when the queue does not exist), not consuming."""
-        ch = self._conn.channel()
-        try:
-            return ch.queue_declare(queue=name, passive=True).method.message_count
-        except self.pika.exceptions.ChannelClosedByBroker as exc:
-            if exc.reply_code == 404:
-                return None
-            raise
-        finally:
-            if ch.is_open:
-                ch.close()
+        with self._side_channel() as ch:
+            try:
+                return ch.queue_declare(queue=name, passive=True).method.message_count
+            except self.pika.exceptions.ChannelClosedByBroker as exc:
+                if exc.reply_code == 404:
+                    return None
+                raise
 
     def _ensure_declared(self, names: list[str]) -> list[str]:
         """Declare (durable, with priorities) each queue that does not exist yet; returns the
@@ -268,49 +266,51 @@ class AmqpQueue:
             self._declared.add(name)
         return new
 
-    def _has_priorities(self, name: str) -> bool:
-        """Whether the existing queue ``name`` was declared with our ``x-max-priority``: a
-        declare with other arguments is refused (406 PRECONDITION_FAILED), changing
-        nothing."""
+    @contextmanager
+    def _side_channel(self) -> Iterator[Any]:
+        """A channel of its own for a request the broker may refuse by closing the channel
+        (the main channel and its consumers stay as they are)."""
         ch = self._conn.channel()
         try:
-            ch.queue_declare(queue=name, durable=True, arguments=QUEUE_ARGUMENTS)
-            return True
-        except self.pika.exceptions.ChannelClosedByBroker as exc:
-            if exc.reply_code == 406:
-                return False
-            raise
+            yield ch
         finally:
             if ch.is_open:
                 ch.close()
+
+    def _unless_precondition_fails(self, request: Callable[[Any], None]) -> bool:
+        """Run ``request`` on a side channel: False when the broker refuses it with 406
+        PRECONDITION_FAILED, which changes nothing."""
+        with self._side_channel() as ch:
+            try:
+                request(ch)
+            except self.pika.exceptions.ChannelClosedByBroker as exc:
+                if exc.reply_code == 406:
+                    return False
+                raise
+        return True
+
+    def _has_priorities(self, name: str) -> bool:
+        """Whether the existing queue ``name`` was declared with our ``x-max-priority``: a
+        declare with other arguments is refused, changing nothing."""
+        return self._unless_precondition_fails(lambda ch: ch.queue_declare(
+            queue=name, durable=True, arguments=QUEUE_ARGUMENTS))
 
     def _inspect(self, names: list[str]) -> dict[str, tuple[int, int] | None]:
         """{name: (ready messages, consumers)} of the existing queues without priorities."""
         out: dict[str, tuple[int, int] | None] = {}
         for name in names:
             if self._count(name) is not None and not self._has_priorities(name):
-                ch = self._conn.channel()
-                try:
+                with self._side_channel() as ch:
                     found = ch.queue_declare(queue=name, passive=True).method
                     out[name] = (found.message_count, found.consumer_count)
-                finally:
-                    if ch.is_open:
-                        ch.close()
         return out
 
     def _recreate(self, name: str) -> bool:
         """Delete an empty, unconsumed queue and declare it again with priorities (the
         broker refuses the delete if a message or a consumer arrived meanwhile)."""
-        ch = self._conn.channel()
-        try:
-            ch.queue_delete(queue=name, if_unused=True, if_empty=True)
-        except self.pika.exceptions.ChannelClosedByBroker as exc:
-            if exc.reply_code == 406:
-                return False
-            raise
-        finally:
-            if ch.is_open:
-                ch.close()
+        if not self._unless_precondition_fails(lambda ch: ch.queue_delete(
+                queue=name, if_unused=True, if_empty=True)):
+            return False
         self._declared.discard(name)
         self._ch.queue_declare(queue=name, durable=True, arguments=QUEUE_ARGUMENTS)
         self._declared.add(name)
