@@ -28,6 +28,18 @@ options:
       - Only keep the branches that hold queued or running work.
     type: bool
     default: false
+  offset:
+    description:
+      - Skip this many rows of the tree (in display order) and return one page from there;
+        the result's RV(next_offset) is where the next page starts. Giving O(offset) or
+        O(limit) reads only that page from the database, so a page of a job with a million
+        tasks costs what a page of a small one does.
+      - Default the whole tree (or, with only O(limit), the first page).
+    type: int
+  limit:
+    description:
+      - Rows per page (at least 1). With only O(offset), pages of 100 rows.
+    type: int
 extends_documentation_fragment:
   - plato.eas.connection
   - plato.eas.attributes.info_module
@@ -45,6 +57,13 @@ EXAMPLES = r"""
 - name: Print it
   ansible.builtin.debug:
     msg: "{{ tree.table.splitlines() }}"
+
+- name: The tree of a big job, 500 rows at a time (the next page starts at next_offset)
+  plato.eas.job_tree_info:
+    job_name: demo
+    offset: "{{ next_page | default(0) }}"
+    limit: 500
+  register: page
 
 # Ad hoc:
 #   ansible localhost -m plato.eas.job_tree_info -a 'running_only=true'
@@ -70,6 +89,11 @@ truncated:
   returned: always
   type: bool
   sample: false
+next_offset:
+  description: Where the next page starts; null on the last page.
+  returned: when O(offset) or O(limit) is given
+  type: int
+  sample: 500
 table:
   description: The tree as a text table (children indented under their parent).
   returned: always
@@ -86,12 +110,14 @@ ARGUMENT_SPEC = dict(
     job_name=dict(type="str"),
     max_depth=dict(type="int"),
     running_only=dict(type="bool", default=False),
+    offset=dict(type="int"),
+    limit=dict(type="int"),
 )
 
 
 def main():
     EasModule(ARGUMENT_SPEC).execute(
-        "report", "job_tree", options=("job_name", "max_depth", "running_only"), check_mode=False)
+        "report", "job_tree", options=("job_name", "max_depth", "running_only", "offset", "limit"), check_mode=False)
 
 
 if __name__ == "__main__":

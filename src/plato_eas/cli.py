@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--task-type")
     p.add_argument("--max-depth", type=int)
     p.add_argument("--running-only", action="store_true")
+    p.add_argument("--offset", type=int, help="job_tree: skip this many rows, show one page "
+                   "(the result's next_offset is where the next one starts)")
+    p.add_argument("--limit", type=int, help="job_tree: rows per page (default 100)")
     p.add_argument("--csv", dest="dest", help="write the CSV form to this file")
     p = sub.add_parser("web", help="serve the read-only dashboard (default 127.0.0.1:8050)",
                        allow_abbrev=False)
@@ -101,8 +104,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report_filters(args: argparse.Namespace) -> dict[str, Any]:
-    names = ("job_name", "task_type", "max_depth", "running_only")
-    return {k: getattr(args, k) for k in names if getattr(args, k) not in (None, False)}
+    names = ("job_name", "task_type", "max_depth", "running_only", "offset", "limit")
+    # `is`, not `in`: 0 (an offset) equals False
+    return {k: getattr(args, k) for k in names
+            if getattr(args, k) is not None and getattr(args, k) is not False}
 
 
 def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
@@ -160,6 +165,8 @@ def _dispatch(args: argparse.Namespace) -> tuple[dict, int]:
 def _print(command: str, result: dict) -> None:
     if "table" in result:
         print(result["table"])
+        if result.get("next_offset") is not None:  # a page of a paged report
+            print(f"more rows: --offset {result['next_offset']}")
         if command == "run":
             for task in result.get("blocked", []):
                 print(f"blocked: {task}")

@@ -67,3 +67,25 @@ def test_scheduler_daemon_and_service_worker_finish_a_job_and_stop_on_sigterm(in
             p.send_signal(signal.SIGTERM)
         codes = [p.wait(timeout=30) for p in daemons]
     assert codes == [0, 0]  # both shut down cleanly
+
+
+def test_report_job_tree_pages_with_offset_and_limit(settings, capsys):
+    a = _args(settings)
+    assert eas([*a, "init"]) == 0 and eas([*a, "queues"]) == 0
+    assert eas([*a, "submit", str(CHAINS / "null_parallel.json")]) == 0
+    assert eas([*a, "run", "--workers", "1", "--job", "null_parallel"]) == 0
+    capsys.readouterr()
+    assert eas([*a, "report", "job_tree"]) == 0
+    whole = capsys.readouterr().out.splitlines()[2:]  # below the heading and its rule
+    pages, offset = [], "0"
+    while offset is not None:
+        assert eas([*a, "report", "job_tree", "--offset", offset, "--limit", "2"]) == 0
+        out = capsys.readouterr().out.splitlines()
+        more = [line for line in out if line.startswith("more rows: --offset ")]
+        offset = more[0].split()[-1] if more else None
+        rows = [line for line in out[2:] if not line.startswith("more rows")]
+        assert 1 <= len(rows) <= 2
+        pages += rows
+    assert [p.split() for p in pages] == [w.split() for w in whole] and len(whole) > 2
+    assert eas([*a, "report", "job_tree", "--limit", "0"]) == 2
+    assert "limit at least 1" in capsys.readouterr().err
