@@ -19,6 +19,9 @@ options:
     description:
       - Write the CSV form to this file. The file is only rewritten (and the task reported
         changed) when its content would change.
+      - The file is written as its rows are read from the database, in memory that does not
+        grow with the number of attempts; the result then says how many rows it holds
+        (RV(csv_rows)) instead of returning them.
     type: path
 attributes:
   check_mode:

@@ -40,7 +40,7 @@ EXAMPLES = r"""
 RETURN = r"""
 rows:
   description: One entry per attempt that recorded an outcome, in attempt order.
-  returned: always
+  returned: when O(dest) is not given
   type: list
   elements: dict
   sample:
@@ -49,12 +49,17 @@ rows:
        "metadata": {"size": 0.05, "size_index": 0}}
 table:
   description: The tables as text, one per (job, task type).
-  returned: always
+  returned: when O(dest) is not given
   type: str
   sample: |-
     injection_recovery / transit_search_bls
     size  size_index  outcome
     0.05  0           1
+csv_rows:
+  description: The number of data rows written to the CSV file (its blocks' headings aside).
+  returned: when O(dest) is given
+  type: int
+  sample: 1000000
 dest:
   description: The CSV file.
   returned: when O(dest) is given

@@ -41,7 +41,7 @@ EXAMPLES = r"""
 RETURN = r"""
 rows:
   description: One entry per attempt, in attempt order.
-  returned: always
+  returned: when O(dest) is not given
   type: list
   elements: dict
   sample:
@@ -50,11 +50,16 @@ rows:
        "cpu": 0.03, "cpu_inc_children": 0.03}
 table:
   description: The text table (seconds to 0.01 s).
-  returned: always
+  returned: when O(dest) is not given
   type: str
   sample: |-
     Start                Job   Task type  Task  Attempt  Wall-clock (s)  CPU (s)  CPU incl. ...
     2026-11-24 12:00:01  demo  null       2     2        0.52            0.03     0.03 ...
+csv_rows:
+  description: The number of data rows written to the CSV file (its blocks' headings aside).
+  returned: when O(dest) is given
+  type: int
+  sample: 1000000
 dest:
   description: The CSV file.
   returned: when O(dest) is given

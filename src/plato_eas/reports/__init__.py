@@ -3,12 +3,15 @@ modules, the CLI and the CSV writer.
 
 :func:`run_report` returns structured ``rows`` plus the ready-to-print ``table`` text;
 :func:`write_report_csv` writes a report's CSV form (see :mod:`.render` for the layout of
-multi-table files) and reports ``changed`` only when the file's content differs.
+multi-table files) and reports ``changed`` only when the file's content differs. The timings
+and pass/fail files are streamed (:mod:`.csv_stream`): written as their rows are read, in
+bounded memory, so their result holds ``csv_rows`` (how many) instead of the rows.
 Filters given as None count as not given (how Ansible passes unset options).
 """
 
 from __future__ import annotations
 
+import filecmp
 import os
 import tempfile
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from typing import Any, Callable
 
 from ..db import Database
 from ..model.schema import check_version
-from . import render
+from . import csv_stream, render
 from .base import Report, ReportError
 from .detection import detection
 from .error_log import errors
@@ -25,6 +28,8 @@ from .failures import failures
 from .job_tree import job_tree
 from .jobs import jobs
 from .logs import logs
+from .pass_fail import CSV_VALUES as PASS_FAIL_VALUES
+from .pass_fail import csv_pages as pass_fail_pages
 from .pass_fail import pass_fail
 from .progress import progress
 from .queue import queue
@@ -32,7 +37,8 @@ from .task import task
 from .task_tree import task_tree
 from .timeline import timeline
 from .timing_summary import timing_summary
-from .timings import timings
+from .timings import CSV_TIMES, timings
+from .timings import csv_pages as timings_pages
 from .workers import workers
 
 __all__ = ["REPORTS", "Report", "ReportError", "build_report", "run_report", "write_report_csv"]
@@ -43,6 +49,8 @@ class ReportSpec:
     build: Callable[..., Report]
     filters: tuple[str, ...]
     has_csv: bool
+    # Streamed CSV form: (page reader factory (tx, **filters), its value columns).
+    csv_stream: tuple[Callable[..., csv_stream.Pages], list[str]] | None = None
 
 
 REPORTS: dict[str, ReportSpec] = {
@@ -50,8 +58,10 @@ REPORTS: dict[str, ReportSpec] = {
     "job_tree": ReportSpec(job_tree, ("job_name", "max_depth", "running_only", "offset",
                                       "limit"), False),
     "errors": ReportSpec(errors, ("job_name", "task_type"), True),
-    "timings": ReportSpec(timings, ("job_name", "task_type"), True),
-    "pass_fail": ReportSpec(pass_fail, ("job_name", "task_type"), True),
+    "timings": ReportSpec(timings, ("job_name", "task_type"), True,
+                          (timings_pages, CSV_TIMES)),
+    "pass_fail": ReportSpec(pass_fail, ("job_name", "task_type"), True,
+                            (pass_fail_pages, PASS_FAIL_VALUES)),
     "queue": ReportSpec(queue, ("queues", "show_ids"), False),
     # The dashboard's pages (and the jobs/task/logs info modules) show these.
     "jobs": ReportSpec(jobs, ("job_name",), True),
@@ -75,7 +85,8 @@ def _spec(name: str) -> ReportSpec:
     return spec
 
 
-def _build(db: Database, name: str, filters: dict[str, Any]) -> Report:
+def _checked(db: Database, name: str, filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters given (None: not given), refusing unknown ones and an unreadable schema."""
     spec = _spec(name)
     given = {k: v for k, v in filters.items() if v is not None}
     unknown = sorted(set(given) - set(spec.filters))
@@ -84,7 +95,11 @@ def _build(db: Database, name: str, filters: dict[str, Any]) -> Report:
                           f"its filters: {', '.join(spec.filters)}")
     # No schema, or a newer one: say so instead of a SQL error (older ones are read as they are).
     db.read(lambda tx: check_version(tx, read_only=True))
-    return spec.build(db, **given)
+    return given
+
+
+def _build(db: Database, name: str, filters: dict[str, Any]) -> Report:
+    return _spec(name).build(db, **_checked(db, name, filters))
 
 
 def build_report(db: Database, name: str, **filters: Any) -> Report:
@@ -113,20 +128,56 @@ def _current(dest: Path) -> bytes | None:
 def _write_atomically(dest: Path, content: bytes) -> None:
     """Readers see the old file or the new one, never a half-written one."""
     try:
-        mode = dest.stat().st_mode & 0o7777 if dest.exists() else 0o644
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     except OSError as exc:
         raise ReportError(f"cannot write {dest}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
-            handle.flush()
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ReportError(f"cannot write {dest}: {exc.strerror}") from None
+    _move_into_place(Path(tmp), dest)
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    """Replace ``dest`` by the written file ``tmp`` (synced first; dest's mode kept)."""
+    try:
+        mode = dest.stat().st_mode & 0o7777 if dest.exists() else 0o644
+        with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, dest)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise ReportError(f"cannot write {dest}: {exc.strerror}") from None
+
+
+def _write_streamed(db: Database, name: str, dest: Path, check_mode: bool,
+                    filters: dict[str, Any]) -> dict[str, Any]:
+    """The CSV form written as its rows are read (``csv_stream``) to a file next to ``dest``,
+    which replaces ``dest`` unless the two are the same."""
+    pages, columns = _spec(name).csv_stream
+    given = _checked(db, name, filters)
+    try:
+        scratch = tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}.")
+    except OSError as exc:
+        raise ReportError(f"cannot write {dest}: {exc.strerror}") from None
+    with scratch as folder:
+        written = Path(folder) / "out.csv"
+
+        def unit(tx) -> int:  # a retried unit starts the file again
+            with open(written, "w", encoding="utf-8", newline="") as out:
+                return csv_stream.write(out, pages(tx, **given), columns, Path(folder))
+
+        try:
+            count = db.read(unit)
+            changed = not (dest.exists() and filecmp.cmp(written, dest, shallow=False))
+        except OSError as exc:
+            raise ReportError(f"cannot write {dest}: {exc.strerror}") from None
+        if changed and not check_mode:
+            _move_into_place(written, dest)
+    return {"changed": changed, "dest": str(dest), "csv_rows": count}
 
 
 def write_report_csv(db: Database, name: str, dest: Path, check_mode: bool = False,
@@ -139,6 +190,8 @@ def write_report_csv(db: Database, name: str, dest: Path, check_mode: bool = Fal
     dest = Path(dest)
     if not dest.parent.is_dir():
         raise ReportError(f"cannot write {dest}: directory {dest.parent} does not exist")
+    if _spec(name).csv_stream is not None:
+        return _write_streamed(db, name, dest, check_mode, filters)
     report = _build(db, name, filters)
     tables = report.tables if report.csv_tables is None else report.csv_tables
     content = render.to_csv(tables).encode("utf-8")

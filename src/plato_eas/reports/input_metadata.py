@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..db import Tx
+from ..db import Tx, chunks, marks
 from ..model.metadata import decode
 from .render import Table, cell_text
 
@@ -25,14 +25,39 @@ _TASK_METADATA = (
 )
 
 
-def short_input_metadata(tx: Tx, job_name: str | None = None) -> dict[int, dict[str, Any]]:
-    """{task id: {key: value}} of short input metadata (numbers as floats)."""
-    out: dict[int, dict[str, Any]] = defaultdict(dict)
-    for task_id, key, number, string in tx.tuples(_TASK_METADATA, (job_name, job_name)):
+_METADATA_OF = (
+    "SELECT m.taskId, k.name, m.valueFloat, m.valueString FROM eas_metadata_item m"
+    " INNER JOIN eas_metadata_keys k ON k.keyId = m.metadataKey"
+    " WHERE m.taskId IN ({marks}) AND k.name <> 'task_description'"
+)
+
+
+def _short(found: list[tuple], out: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    for task_id, key, number, string in found:
         value = decode(number, string)
         if value is not None and len(cell_text(value)) <= SHORT_VALUE:
             out[int(task_id)][key] = value
     return dict(out)
+
+
+def short_input_metadata(tx: Tx, job_name: str | None = None) -> dict[int, dict[str, Any]]:
+    """{task id: {key: value}} of short input metadata (numbers as floats)."""
+    return _short(tx.tuples(_TASK_METADATA, (job_name, job_name)), defaultdict(dict))
+
+
+def short_input_metadata_of(tx: Tx, task_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The same for these tasks only (a page of a streamed report)."""
+    found: list[tuple] = []
+    for chunk in chunks(sorted(set(task_ids))):
+        found += tx.tuples(_METADATA_OF.format(marks=marks(chunk)), chunk)
+    return _short(found, defaultdict(dict))
+
+
+def with_metadata(tx: Tx, page: list[tuple]) -> list[tuple]:
+    """Page rows ``(attempt id, job, task type, task id, values)`` each with its task's short
+    input metadata appended: what :mod:`.csv_stream` sorts and writes."""
+    metadata = short_input_metadata_of(tx, [row[3] for row in page])
+    return [(*row, metadata.get(row[3], {})) for row in page]
 
 
 def _sort_key(values: list[Any]) -> tuple:

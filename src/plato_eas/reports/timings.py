@@ -5,19 +5,27 @@ from __future__ import annotations
 
 from ..db import Database, Tx
 from .base import Report, utc_time
-from .input_metadata import grouped_tables, short_input_metadata
+from .csv_stream import Pages
+from .input_metadata import grouped_tables, short_input_metadata, with_metadata
 from .render import Table
 
 CSV_TIMES = ["runTimeWallClock", "runTimeCpu", "runTimeCpuIncChildren"]
-_ATTEMPTS = (
-    "SELECT a.schedulingAttemptId, a.startTime, t.jobName, tt.taskTypeName, t.taskId,"
-    " a.runTimeWallClock, a.runTimeCpu, a.runTimeCpuIncChildren"
+_FROM = (
     " FROM eas_scheduling_attempt a"
     " INNER JOIN eas_task t ON t.taskId = a.taskId"
     " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
     " WHERE a.startTime IS NOT NULL AND (? IS NULL OR t.jobName = ?)"
     " AND (? IS NULL OR tt.taskTypeName = ?)"
-    " ORDER BY a.schedulingAttemptId"
+)
+_ATTEMPTS = (
+    "SELECT a.schedulingAttemptId, a.startTime, t.jobName, tt.taskTypeName, t.taskId,"
+    " a.runTimeWallClock, a.runTimeCpu, a.runTimeCpuIncChildren"
+    + _FROM + " ORDER BY a.schedulingAttemptId"
+)
+_PAGE = (  # the CSV form's rows, a page at a time
+    "SELECT a.schedulingAttemptId, t.jobName, tt.taskTypeName, t.taskId,"
+    " a.runTimeWallClock, a.runTimeCpu, a.runTimeCpuIncChildren"
+    + _FROM + " AND a.schedulingAttemptId > ? ORDER BY a.schedulingAttemptId LIMIT ?"
 )
 KEYS = ("attempt_id", "start_timestamp", "job_name", "task_type", "task_id",
         "wall_clock", "cpu", "cpu_inc_children")
@@ -49,3 +57,11 @@ def timings(db: Database, job_name: str | None = None, task_type: str | None = N
     for row in rows:
         row.pop("values")
     return Report(rows, [text], csv_tables)
+
+
+def csv_pages(tx: Tx, job_name: str | None = None, task_type: str | None = None) -> Pages:
+    """The CSV form's records a page at a time (see :mod:`.csv_stream`)."""
+    def page(after: int, limit: int) -> list[tuple]:
+        found = tx.tuples(_PAGE, (job_name, job_name, task_type, task_type, after, limit))
+        return with_metadata(tx, [(*r[:4], list(r[4:])) for r in found])
+    return page
