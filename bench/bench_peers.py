@@ -68,14 +68,17 @@ def venv_python(cache: Path, env: str | None) -> Path:
 
 def run_one(python: Path, runner: str, extra: list[str], workload: str, size: int,
             env: dict, log: Path) -> float | None:
-    """Seconds of one run in a fresh process, or None (its output is in ``log``)."""
+    """Seconds of one run in a fresh process, or None (its output is in ``log``). It runs in
+    the benchmark's own temporary folder: a checkout updated meanwhile (a rebase removes and
+    recreates bench/peers) left a Parsl run without a working directory (``os.getcwd()``
+    failed in HighThroughputExecutor's ``abspath(run_dir)``)."""
     cmd = [str(python), str(PEERS / runner), workload, str(size), *extra]
     child_env = dict(env, PATH=f"{python.parent}:{env.get('PATH', '')}",
                      PYTHONPATH=str(PEERS) if python != Path(sys.executable)
                      else os.pathsep.join([str(PEERS), str(ROOT / "src")]))
     with open(log, "ab") as out:
         done = subprocess.run(cmd, env=child_env, stdout=subprocess.PIPE, stderr=out,
-                              cwd=PEERS, timeout=7200)
+                              cwd=log.parent, timeout=7200)
     try:
         return float(json.loads(done.stdout.decode().strip().splitlines()[-1])["seconds"])
     except (IndexError, ValueError, KeyError):
