@@ -117,7 +117,8 @@ ARGUMENT_SPEC = dict(
 
 def main():
     EasModule(ARGUMENT_SPEC).execute(
-        "report", "job_tree", options=("job_name", "max_depth", "running_only", "offset", "limit"), check_mode=False)
+        "report", "job_tree",
+        options=("job_name", "max_depth", "running_only", "offset", "limit"), check_mode=False)
 
 
 if __name__ == "__main__":
