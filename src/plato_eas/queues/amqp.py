@@ -537,6 +537,10 @@ class AmqpQueue:
                         type(exc).__name__)
             self._drop()
 
+    def claim_within(self, tx: Tx, names: list[str], host_id: int) -> int | None:
+        """A delivery is not part of a database transaction: claim on its own."""
+        return None
+
     def done(self, attempt_id: int) -> None:
         held = self._held.pop(int(attempt_id), None)
         if held is not None:

@@ -41,6 +41,11 @@ class JobQueue(Protocol):
         None only when every named queue is really empty (a lost race is retried, never
         reported as empty)."""
 
+    def claim_within(self, tx: Tx, names: list[str], host_id: int) -> int | None:
+        """Claim as ``claim`` does, inside the caller's transaction (the one recording the
+        previous attempt: one commit per attempt); None when this queue cannot (a broker's
+        claim is not part of a database transaction) or when nothing is queued."""
+
     def done(self, attempt_id: int) -> None:
         """The attempt is recorded finished in the database: acknowledge it (AMQP ack)."""
 

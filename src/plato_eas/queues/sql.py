@@ -101,21 +101,26 @@ class SqlQueue:
     def publish(self) -> int:
         return 0
 
-    def _ids(self, names: list[str]) -> list[int]:
+    def _ids(self, names: list[str], tx: Tx | None = None) -> list[int]:
         key = tuple(sorted(names))
         if key not in self._type_ids:
-            rows = self.db.read(lambda tx: tx.tuples(_TYPE_IDS.format(marks=marks(names)),
-                                                      names))
-            self._type_ids[key] = [r[0] for r in rows]
+            def read(tx: Tx) -> list[int]:
+                rows = tx.tuples(_TYPE_IDS.format(marks=marks(names)), names)
+                return [r[0] for r in rows]
+
+            self._type_ids[key] = read(tx) if tx is not None else self.db.read(read)
         return self._type_ids[key]
+
+    def _sql(self, type_ids: list[int]) -> tuple[str, str]:
+        window = self.db.dialect.claim.window
+        return tuple(_FIRST.format(marks=marks(type_ids), window=window, after=after)
+                     for after in ("", _AFTER))
 
     def claim(self, names: list[str], host_id: int) -> int | None:
         type_ids = self._ids(names)
         if not type_ids:
             return None
-        strategy = self.db.dialect.claim
-        sql = tuple(_FIRST.format(marks=marks(type_ids), window=strategy.window, after=after)
-                    for after in ("", _AFTER))
+        sql = self._sql(type_ids)
         now = time.time()  # fixed across retries: it identifies our own claim
         self._turn += 1
         start = host_id + self._turn
@@ -130,7 +135,20 @@ class SqlQueue:
                     return mine
             return _take_first(tx, sql, type_ids, host_id, now, start)
 
-        return self.db.run(unit, atomic=strategy.atomic)
+        return self.db.run(unit, atomic=self.db.dialect.claim.atomic)
+
+    def claim_within(self, tx: Tx, names: list[str], host_id: int) -> int | None:
+        """Only where a claim is one transaction anyway (SQLite): on MySQL/MariaDB each
+        claiming UPDATE commits on its own, and holding its locks until a recording
+        transaction ends would stall the other claimers."""
+        if not self.db.dialect.claim.atomic:
+            return None
+        type_ids = self._ids(names, tx)
+        if not type_ids:
+            return None
+        self._turn += 1
+        return _take_first(tx, self._sql(type_ids), type_ids, host_id, time.time(),
+                           host_id + self._turn)
 
     def done(self, attempt_id: int) -> None:
         """Nothing to acknowledge: the finished row is the record."""

@@ -19,6 +19,7 @@ import logging
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 
 from ..chains.register import register_children
 from ..db import Database, Tx
@@ -83,31 +84,41 @@ def describe(exc: BaseException) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+Following = Callable[[Tx], "AttemptContext | None"]
+
+
 def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path,
-           queue: JobQueue | None = None) -> bool:
+           queue: JobQueue | None = None, following: Following | None = None,
+           claimed: list[AttemptContext] | None = None) -> bool:
     """Store the outcome and (given the ``queue``) queue the tasks it made ready; returns
-    False when the attempt was no longer ours (or could not be recorded at all)."""
+    False when the attempt was no longer ours (or could not be recorded at all). Given
+    ``following`` (claim the worker's next attempt and load it), it runs in the same
+    transaction and, once that committed, what it claimed is appended to ``claimed``."""
     try:
-        return _store(db, ctx, outcome, output_dir, queue)
+        return _store(db, ctx, outcome, output_dir, queue, following, claimed)
     except Exception as exc:  # noqa: BLE001 - one attempt fails, never the worker
         reason = f"recording the result failed: {describe(exc)}"
         log.error("attempt %d: %s", ctx.attempt_id, reason)
         return fail(db, ctx.attempt_id, reason, outcome)
     finally:
-        staging.discard(output_dir, ctx.attempt_id)
+        if ctx.outputs:  # without outputs the attempt has no staging folder
+            staging.discard(output_dir, ctx.attempt_id)
 
 
 def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path,
-           queue: JobQueue | None) -> bool:
+           queue: JobQueue | None, following: Following | None,
+           claimed: list[AttemptContext] | None) -> bool:
     passed, error_text = _judge(ctx, outcome)
     if error_text and outcome.ok:
         outcome.logs.append((time.time(), logging.ERROR, error_text))
     versions = _versions(ctx, outcome, output_dir)
     children = outcome.children
     queued: list[dict] = []
+    taken: list[AttemptContext] = []
 
     def unit(tx: Tx) -> bool:
         queued.clear()
+        taken.clear()
         if not attempts.finish(tx, ctx.attempt_id, passed, error_text, outcome.wall,
                                outcome.cpu, outcome.cpu_children, time.time(),
                                outcome.failure_kind):
@@ -129,10 +140,15 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
         if queue is not None:  # what this result made ready runs now, not at the next pass
             queued.extend(queue_marked(tx, queue, checks.consumers(tx, ctx.task_id),
                                        time.time()))
+        nxt = following(tx) if following is not None else None
+        if nxt is not None:
+            taken.append(nxt)
         staging.publish(output_dir, ctx.attempt_id, ctx.outputs)  # last: the attempt is ours
         return True
 
     stored = db.run(unit)
+    if claimed is not None:
+        claimed.extend(taken)
     if queued and queue is not None:
         _publish(queue)
     return stored

@@ -112,7 +112,8 @@ def prepare(output_dir: Path, attempt_id: int, working_directory: str,
     """Before the task runs: its working directory and every output's destination are inside
     the data directory (refused otherwise), its staging folders exist and are empty. Returns
     {semantic type: path the task writes}."""
-    discard(output_dir, attempt_id)  # left over by an earlier run of a released attempt
+    if outputs:  # a folder left over by an earlier run of a released attempt
+        discard(output_dir, attempt_id)
     with folder(output_dir, working_directory, create=True):
         pass
     staged = {}

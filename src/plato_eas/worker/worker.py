@@ -84,6 +84,8 @@ class Worker:
         self.stop_signal: int | None = None
         self.attempts_run = 0
         self.returned: list[int] = []  # attempts given back to the queue
+        # the next attempt, claimed (and loaded) by the transaction that recorded the last
+        self.claimed: list[AttemptContext] = []
         self._clear_leftovers()
 
     def stop(self, signum: int | None = None, _frame: Any = None) -> None:
@@ -109,7 +111,9 @@ class Worker:
             while not self.stopping:
                 if max_attempts is not None and self.attempts_run >= max_attempts:
                     break
-                attempt_id = self.queue.claim(self.task_types, self.host_id)
+                ctx = self.claimed.pop() if self.claimed else None
+                attempt_id = ctx.attempt_id if ctx else self.queue.claim(self.task_types,
+                                                                         self.host_id)
                 if attempt_id is None:
                     if until_empty:
                         break
@@ -117,13 +121,15 @@ class Worker:
                     idle = min(idle * 2, 0.5)
                     continue
                 idle = 0.01
-                if self.stopping or not self._serve(attempt_id):
+                if self.stopping or not self._serve(attempt_id, ctx, max_attempts):
                     self._release(attempt_id)
                     break
                 self.queue.done(attempt_id)
                 self.attempts_run += 1
         finally:
             try:
+                while self.claimed:  # claimed with the last record, never started
+                    self._release(self.claimed.pop().attempt_id)
                 self.runner.close()
                 self.queue.close()
                 self.db.close()
@@ -138,12 +144,15 @@ class Worker:
                         plural(len(set(self.returned)), "attempt"))
         return self.attempts_run
 
-    def _serve(self, attempt_id: int) -> bool:
+    def _serve(self, attempt_id: int, ctx: AttemptContext | None = None,
+               max_attempts: int | None = None) -> bool:
         """Run and record one attempt; False when the worker was stopped while it ran. Any
         failure on the way fails that attempt, never the worker; an attempt withdrawn while it
-        ran (its job cancelled) was stopped and is not recorded."""
+        ran (its job cancelled) was stopped and is not recorded. Unless this is the last
+        attempt it may run, the recording transaction claims the next one too."""
+        last = max_attempts is not None and self.attempts_run + 1 >= max_attempts
         try:
-            self.execute(attempt_id)
+            self.execute(attempt_id, ctx, claim_next=not last)
         except Stopped:
             return False
         except Withdrawn:
@@ -173,11 +182,15 @@ class Worker:
         self.queue.keepalive()
         return ours
 
-    def execute(self, attempt_id: int) -> bool:
+    def execute(self, attempt_id: int, ctx: AttemptContext | None = None,
+                claim_next: bool = False) -> bool:
         """Run one attempt and record it; raises Stopped when told to stop meanwhile, and
         Withdrawn when the attempt was cancelled meanwhile (then checked every
-        ``CANCEL_CHECK_INTERVAL`` seconds, a heartbeat written every heartbeat interval)."""
-        ctx = self.db.read(lambda tx: load_context(tx, attempt_id))
+        ``CANCEL_CHECK_INTERVAL`` seconds, a heartbeat written every heartbeat interval).
+        With ``claim_next``, the recording transaction also claims and loads the worker's
+        next attempt (into ``self.claimed``) when the queue can claim inside it."""
+        if ctx is None:
+            ctx = self.db.read(lambda tx: load_context(tx, attempt_id))
         check = min(self.heartbeat_interval, defaults.CANCEL_CHECK_INTERVAL)
         last_beat = time.monotonic()
 
@@ -189,7 +202,13 @@ class Worker:
             return self.heartbeat(attempt_id, beat)
 
         outcome = self.runner.run(ctx, alive, check, time_limit(ctx, self.registry))
-        return record(self.db, ctx, outcome, self.output_dir, self.queue)
+        following = self._claim_within if claim_next and not self.stopping else None
+        return record(self.db, ctx, outcome, self.output_dir, self.queue, following,
+                      self.claimed)
+
+    def _claim_within(self, tx) -> AttemptContext | None:
+        attempt_id = self.queue.claim_within(tx, self.task_types, self.host_id)
+        return None if attempt_id is None else load_context(tx, attempt_id)
 
     def _release(self, attempt_id: int) -> None:
         """Give an attempt we hold back to the queue, marked as interrupted."""
