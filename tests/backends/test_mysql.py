@@ -33,14 +33,15 @@ def test_schema_is_innodb_utf8mb4(mysql_settings):
 
 
 def test_wrong_credentials_and_unknown_database_fail_at_once_in_one_line(mysql_settings):
-    for bad, expected in ((mysql_settings.replace(db_password="nope"), "Access denied"),
-                          (mysql_settings.replace(db_name="no_such_db"), "Unknown database")):
+    for bad, expected in ((mysql_settings.replace(db_password="nope"),
+                           "cannot connect to mysql://eas@127.0.0.1:"),
+                          (mysql_settings.replace(db_name="no_such_db"),
+                           "database 'no_such_db' does not exist on 127.0.0.1:")):
         started = time.monotonic()
         with pytest.raises(DatabaseError) as err, Database(bad) as db:
             db.read(lambda tx: tx.scalar("SELECT 1"))
         message = str(err.value)
-        assert expected in message and "\n" not in message and "nope" not in message
-        assert message.startswith("cannot connect to mysql://eas@127.0.0.1:")
+        assert message.startswith(expected) and "\n" not in message and "nope" not in message
         assert time.monotonic() - started < 3
 
 

@@ -10,10 +10,10 @@ statement is atomic on its own (a claim by conditional UPDATE) can run with
 from __future__ import annotations
 
 import logging
-import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
+from .. import stopping
 from ..errors import DatabaseError
 from ..settings import Settings
 from .dialects import dialect_for
@@ -184,7 +184,7 @@ class Database:
                 if attempt == attempts:
                     raise self._wrap(exc) from None
                 log.debug("retrying transaction after %s", exc)
-                time.sleep(delay)
+                stopping.sleep(delay)
                 delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
 

@@ -1,6 +1,7 @@
 """Everything that differs between SQLite and MySQL/MariaDB, and nothing else.
 
-A dialect opens connections, translates the project's ``?`` placeholders, supplies the few
+A dialect opens connections (creating a missing MySQL database when asked to, or saying what an
+administrator must run), translates the project's ``?`` placeholders, supplies the few
 DDL fragments that differ (the indexes the claim and the scheduler read, dropping an index),
 begins, commits and rolls back transactions, says whether DDL can
 be retried, finds existing indexes, switches foreign-key checks off for a drop, serialises
@@ -12,12 +13,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from .. import stopping
 from ..errors import DatabaseError
 from ..settings import Settings
 
@@ -210,6 +211,10 @@ class MysqlDialect:
     DISCONNECT_CODES = {2003, 2006, 2013, 2055, 1053, 4031}
     # Deadlock, lock wait timeout.
     RETRY_CODES = {1213, 1205}
+    UNKNOWN_DATABASE = 1049
+    NO_ACCESS = 1044  # to a database: the user may not use it (or it is missing)
+    ACCESS_DENIED = 1045  # wrong user or password
+    COLLATION = "utf8mb4_bin"  # the tables' collation too (table_options)
     # MariaDB runs one statement with its own lock wait timeout; 0 means "fail at once".
     NO_WAIT = "SET STATEMENT innodb_lock_wait_timeout = 0 FOR "
 
@@ -227,10 +232,46 @@ class MysqlDialect:
         self.driver_errors = (pymysql.Error,)
         self.mariadb = False  # known once connected
 
-    @staticmethod
-    def exists() -> bool:
-        """A MySQL database is created by its administrator, not by us."""
-        return True
+    def exists(self) -> bool:
+        """Whether the database exists (one the user has no privilege on counts as absent)."""
+        conn = self._open(database=None)
+        try:
+            with conn.cursor(self.driver.cursors.Cursor) as cur:
+                cur.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
+                            (self.settings.db_name,))
+                return cur.fetchone() is not None
+        finally:
+            conn.close()
+
+    def create_database_sql(self) -> str:
+        """utf8mb4 with a case-sensitive collation: names differing only in case differ."""
+        return (f"CREATE DATABASE IF NOT EXISTS {self.quote(self.settings.db_name)}"
+                f" CHARACTER SET utf8mb4 COLLATE {self.COLLATION}")
+
+    def _create_database(self) -> None:
+        """Create the missing database, or say in one line what an administrator must run."""
+        conn = self._open(database=None)
+        try:
+            with conn.cursor(self.driver.cursors.Cursor) as cur:
+                cur.execute("SELECT CURRENT_USER()")
+                user, _, host = cur.fetchone()[0].rpartition("@")
+                try:
+                    cur.execute(self.create_database_sql())
+                except self.driver.err.OperationalError as exc:
+                    if not exc.args or exc.args[0] not in (self.NO_ACCESS, self.ACCESS_DENIED):
+                        raise
+                    account = "'{}'@'{}'".format(*(p.replace("'", "''") for p in (user, host)))
+                    grant = (f"GRANT ALL PRIVILEGES ON {self.quote(self.settings.db_name)}.*"
+                             f" TO {account}")
+                    raise DatabaseError(
+                        f"database {self.settings.db_name!r} does not exist on "
+                        f"{self.settings.db_host}:{self.settings.db_port} (or user {user!r} "
+                        "may not use it) and the user may not create it; an administrator "
+                        f"must run: {self.create_database_sql()}; {grant};") from None
+        except self.driver.Error as exc:
+            raise DatabaseError(f"cannot create {self.describe()}: {exc.args[-1]}") from None
+        finally:
+            conn.close()
 
     def describe(self) -> str:
         s = self.settings
@@ -238,15 +279,32 @@ class MysqlDialect:
 
     def connect(self, create: bool = False, read_only: bool = False, attempts: int = 5,
                 backoff: float = 0.5) -> Any:
-        """``read_only``: the session refuses every write (error 1792), whatever the user
-        may do."""
+        """``create``: make a missing database (`schema`, `db_restore`); ``read_only``: the
+        session refuses every write (error 1792), whatever the user may do."""
+        try:
+            return self._open(self.settings.db_name, read_only, attempts, backoff)
+        except _NoDatabase as exc:
+            if not create:
+                if exc.code == self.UNKNOWN_DATABASE:
+                    raise DatabaseError(
+                        f"database {self.settings.db_name!r} does not exist on "
+                        f"{self.settings.db_host}:{self.settings.db_port}: create it with "
+                        "`eas init` (plato.eas.schema)") from None
+                raise DatabaseError(f"cannot connect to {self.describe()}: {exc}") from None
+        self._create_database()  # missing, or hidden from a user who may not use it
+        return self._open(self.settings.db_name, read_only, attempts, backoff)
+
+    def _open(self, database: str | None, read_only: bool = False, attempts: int = 5,
+              backoff: float = 0.5) -> Any:
+        """A connection to ``database`` (None: to the server only), retried with backoff
+        unless the server refused the credentials or the database."""
         s = self.settings
         access = ", READ ONLY" if read_only else ""
         for attempt in range(1, attempts + 1):
             try:
                 conn = self.driver.connect(
                     host=s.db_host, port=int(s.db_port), user=s.db_user, password=s.db_password,
-                    database=s.db_name, charset="utf8mb4", autocommit=True,
+                    database=database, charset="utf8mb4", autocommit=True,
                     connect_timeout=10, cursorclass=self.driver.cursors.DictCursor,
                     # Every statement sees the latest committed rows: a unit that reads after
                     # taking a lock (lock_scheduler) never works from an older snapshot, and
@@ -257,11 +315,13 @@ class MysqlDialect:
                 return conn
             except self.driver.err.OperationalError as exc:
                 code = exc.args[0] if exc.args else None
-                if code in (1045, 1044, 1049) or attempt == attempts:
+                if database is not None and code in (self.UNKNOWN_DATABASE, self.NO_ACCESS):
+                    raise _NoDatabase(code, exc.args[-1]) from None
+                if code == self.ACCESS_DENIED or attempt == attempts:
                     raise DatabaseError(
                         f"cannot connect to {self.describe()}: {exc.args[-1]}"
                     ) from None
-                time.sleep(backoff * 2 ** (attempt - 1))
+                stopping.sleep(backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -349,6 +409,14 @@ class MysqlDialect:
     def quote(name: str) -> str:
         """An identifier quoted for this engine."""
         return "`" + name.replace("`", "``") + "`"
+
+
+class _NoDatabase(Exception):
+    """The server has no database of that name (1049) or will not let the user use it (1044)."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 def dialect_for(settings: Settings) -> SqliteDialect | MysqlDialect:
