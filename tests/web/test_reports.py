@@ -160,7 +160,7 @@ def test_timeline_and_workers(db, raw):
 def test_csv_forms_and_the_cli(filled, tmp_path):
     dest = tmp_path / "jobs.csv"
     actions.report(filled, "jobs", dest=str(dest))
-    assert dest.read_text().splitlines()[0].startswith("Job,State,Submitted")
+    assert dest.read_text().splitlines()[0].startswith("job_name,state,submitted")
     with Database(filled, read_only=True) as db:
         report = build_report(db, "detection", job_name="demo")
     assert report.tables[0].title == "demo / null"

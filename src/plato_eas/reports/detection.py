@@ -91,7 +91,8 @@ def detection(db: Database, job_name: str | None = None, task_type: str | None =
     for (job, type_name), members in sorted(groups.items()):
         members.sort(key=lambda r: (r["value"] is None, r["value"] or 0.0))
         rows.extend(members)
-        tables.append(Table([chosen or "value", "attempts", "passed", "fraction"],
-                            [[r["value"], r["attempts"], r["passed"], r["fraction"]]
-                             for r in members], title(job or None, type_name)))
+        columns = [chosen or "value", "attempts", "passed", "fraction"]
+        tables.append(Table(columns, [[r["value"], r["attempts"], r["passed"], r["fraction"]]
+                                      for r in members], title(job or None, type_name),
+                            keys=columns))
     return Report(rows, tables, extra={"variable": chosen, "variables": variables})

@@ -32,5 +32,6 @@ def errors(db: Database, job_name: str | None = None, task_type: str | None = No
         row["message"] = (row["message"] or "").rstrip()
     table = Table(["Time", "Job", "Task type", "Task", "Attempt", "Message"],
                   [[r["time"], r["job_name"], r["task_type"], r["task_id"], r["attempt_id"],
-                    r["message"]] for r in rows])
+                    r["message"]] for r in rows],
+                  keys=["time", "job_name", "task_type", "task_id", "attempt_id", "message"])
     return Report(rows, [table])

@@ -59,5 +59,7 @@ def failures(db: Database, job_name: str | None = None, offset: int | str | None
                          or ("no heartbeat" if row["state"] == STALLED else None))
     table = Table(["Task", "Type", "Name", "State", "Attempt", "Host", "Time", "Reason"],
                   [[r["task_id"], r["task_type"], r["task_name"], r["state"], r["attempt_id"],
-                    r["host"], r["time"], r["reason"]] for r in rows])
+                    r["host"], r["time"], r["reason"]] for r in rows],
+                  keys=["task_id", "task_type", "task_name", "state", "attempt_id", "host",
+                        "time", "reason"])
     return Report(rows, [table], extra={"total": len(found), "offset": start, "limit": size})

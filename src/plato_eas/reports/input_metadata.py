@@ -1,5 +1,5 @@
 """Tables of results per (job, task type) keyed by each task's short input metadata, as the
-prototype's pass/fail and timings CSV files laid them out.
+prototype's pass/fail and timings CSV files laid them out (columns named as the metadata are).
 
 A task's input metadata are its ``eas_metadata_item`` rows other than ``task_description``
 (loop variables such as ``size`` and ``size_index``); values longer than 25 characters are
@@ -90,5 +90,6 @@ def grouped_tables(records: list[dict], metadata: dict[int, dict[str, Any]],
             params = [metadata.get(m["task_id"], {}).get(k) for k in keys]
             rows.append((_sort_key(params), m["attempt_id"], params + list(m["values"])))
         rows.sort(key=lambda r: (r[0], r[1]))
-        tables.append(Table(keys + value_columns, [r[2] for r in rows], title(job, task_type)))
+        tables.append(Table(keys + value_columns, [r[2] for r in rows], title(job, task_type),
+                            keys=keys + value_columns))
     return tables

@@ -54,5 +54,7 @@ def jobs(db: Database, job_name: str | None = None) -> Report:
     table = Table(["Job", "State", "Submitted", "First start", "Last end", "Total",
                    *(s.capitalize() for s in COUNTED)],
                   [[r["job_name"] or "<untitled>", r["state"], r["submitted"], r["first_start"],
-                    r["last_end"], r["total"], *(r[s] for s in COUNTED)] for r in rows])
+                    r["last_end"], r["total"], *(r[s] for s in COUNTED)] for r in rows],
+                  keys=["job_name", "state", "submitted", "first_start", "last_end", "total",
+                        *COUNTED])
     return Report(rows, [table])

@@ -52,7 +52,9 @@ def logs(db: Database, job_name: str | None = None, task_type: str | None = None
         row["message"] = (row["message"] or "").rstrip()
     table = Table(["Time", "Job", "Task type", "Task", "Attempt", "Severity", "Message"],
                   [[r["time"], r["job_name"], r["task_type"], r["task_id"], r["attempt_id"],
-                    r["severity"], r["message"]] for r in rows])
+                    r["severity"], r["message"]] for r in rows],
+                  keys=["time", "job_name", "task_type", "task_id", "attempt_id", "severity",
+                        "message"])
     pages = max(1, -(-total // size))
     return Report(rows, [table], extra={"total": total, "page": number, "pages": pages,
                                         "page_size": size})

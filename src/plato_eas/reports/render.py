@@ -5,7 +5,8 @@ A report is a list of :class:`Table`. Text puts each table's title on its own li
 multi-line cells (tracebacks) continue on the following lines under their column. CSV writes a
 single table as a plain header + rows file; several tables (one per job and task type) go one
 after another, each preceded by a ``# <title>`` row and separated by a blank line, so a
-spreadsheet opens the file as stacked blocks.
+spreadsheet opens the file as stacked blocks. A CSV header names each column in one style for
+every report: the snake_case key the report's rows (and ``--json``) use for that value.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +23,18 @@ MISSING = "-"
 
 @dataclass
 class Table:
-    """Column headings and rows of cell values (numbers, strings or None)."""
+    """Column headings and rows of cell values (numbers, strings or None); ``keys`` name the
+    columns in CSV (None: the headings in snake_case)."""
 
     columns: list[str]
     rows: list[list[Any]] = field(default_factory=list)
     title: str | None = None
+    keys: list[str] | None = None
+
+    def csv_header(self) -> list[str]:
+        if self.keys is not None:
+            return list(self.keys)
+        return [re.sub(r"[^0-9a-z]+", "_", c.lower()).strip("_") for c in self.columns]
 
 
 def cell_text(value: Any) -> str:
@@ -118,6 +127,6 @@ def to_csv(tables: list[Table]) -> str:
             writer.writerow([])
         if stacked or table.title:
             writer.writerow([f"# {table.title or ''}"])
-        writer.writerow(table.columns)
+        writer.writerow(table.csv_header())
         writer.writerows([_csv_cell(v) for v in row] for row in table.rows)
     return out.getvalue()

@@ -129,5 +129,6 @@ def timeline(db: Database, job_name: str | None = None, since: float | str | Non
             rows.append(row)
     table = Table(["Worker", "Attempts", "Busy (s)", "Busy fraction", "First start", "Last end"],
                   [[h["host"], h["attempts"], h["busy"], h["busy_fraction"],
-                    utc_time(h["first_start"]), utc_time(h["last_end"])] for h in hosts])
+                    utc_time(h["first_start"]), utc_time(h["last_end"])] for h in hosts],
+                  keys=["host", "attempts", "busy", "busy_fraction", "first_start", "last_end"])
     return Report(rows, [table], extra=extra)

@@ -50,7 +50,9 @@ def timing_summary(db: Database, job_name: str | None = None,
         rows.append(row)
     columns = ["Task type", "Attempts"] + [f"{label} {s}" for label in ("Wall", "CPU")
                                            for s in STATS if s != "count"]
+    keys = ["task_type", "attempts"] + [f"{m}_{s}" for m in MEASURES for s in STATS
+                                        if s != "count"]
     table = Table(columns, [[r["task_type"], r["attempts"],
                              *(_round(r[m][s]) for m in MEASURES for s in STATS if s != "count")]
-                            for r in rows])
+                            for r in rows], keys=keys)
     return Report(rows, [table])

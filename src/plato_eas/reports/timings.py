@@ -9,7 +9,7 @@ from .csv_stream import Pages
 from .input_metadata import grouped_tables, short_input_metadata, with_metadata
 from .render import Table
 
-CSV_TIMES = ["runTimeWallClock", "runTimeCpu", "runTimeCpuIncChildren"]
+CSV_TIMES = ["wall_clock", "cpu", "cpu_inc_children"]  # named as the rows' keys
 _FROM = (
     " FROM eas_scheduling_attempt a"
     " INNER JOIN eas_task t ON t.taskId = a.taskId"

@@ -37,5 +37,6 @@ def workers(db: Database) -> Report:
     rows.sort(key=lambda r: (-(r["last_seen_timestamp"] or 0.0), r["host_id"]))
     table = Table(["Worker", "Last seen", "Seen recently", "Running", "Attempts"],
                   [[r["host"], r["last_seen"], "yes" if r["seen_recently"] else "no",
-                    r["running"], r["attempts"]] for r in rows])
+                    r["running"], r["attempts"]] for r in rows],
+                  keys=["host", "last_seen", "seen_recently", "running", "attempts"])
     return Report(rows, [table], extra={"recent": sum(r["seen_recently"] for r in rows)})

@@ -176,17 +176,56 @@ def test_timings_csv_is_one_table_per_job_and_task_type(db, build, tmp_path):
     assert result["changed"] is True and result["dest"] == str(dest)
     assert dest.read_text() == (
         "# a / search\n"
-        "tda,runTimeWallClock,runTimeCpu,runTimeCpuIncChildren\n"
+        "tda,wall_clock,cpu,cpu_inc_children\n"
         "bls,2,1,2\n"
         "\n"
         "# a / synthesis\n"
-        "size,size_index,runTimeWallClock,runTimeCpu,runTimeCpuIncChildren\n"
+        "size,size_index,wall_clock,cpu,cpu_inc_children\n"
         "1,0,1.5,0.75,1.5\n"
         "2,1,3,1.5,3\n"
         "\n"
         "# b / synthesis\n"
-        "runTimeWallClock,runTimeCpu,runTimeCpuIncChildren\n"
+        "wall_clock,cpu,cpu_inc_children\n"
         "4,2,4\n")
+
+
+def _csv_headers(text: str) -> list[list[str]]:
+    """The header row of every table of a CSV form (stacked tables each have a # title)."""
+    blocks = [b.splitlines() for b in text.strip("\n").split("\n\n")]
+    return [b[1] if b[0].startswith("#") else b[0] for b in blocks if b]
+
+
+def test_every_csv_form_names_its_columns_as_its_rows_name_them(db, build, tmp_path):
+    """One style in every report's CSV: the snake_case keys of its rows (and of --json)."""
+    from plato_eas.reports import REPORTS
+
+    host = build.db.run(lambda tx: tx.insert(
+        "INSERT INTO eas_worker_host (hostname) VALUES (?)", ("node/1",)))
+    one_task_per_state(build, job="j")
+    failing = build.task("search", "j")
+    build.log(build.attempt(failing, "failed", hostId=host), "boom", 40)
+    timed(build, "search", "j", 2.0, size=1)
+    outcome_task = build.task("search", "j")
+    build.metadata(task_id=outcome_task, size=3)
+    build.metadata(attempt_id=build.attempt(outcome_task, "done", hostId=host), outcome="PASS")
+    checked = 0
+    for name, spec in REPORTS.items():
+        if not spec.has_csv:
+            continue
+        dest = tmp_path / f"{name}.csv"
+        result = write_report_csv(db, name, dest)
+        headers = _csv_headers(dest.read_text())
+        assert headers, name
+        for header in headers:
+            columns = header.split(",")
+            assert all(c and c == c.lower() and " " not in c and "(" not in c
+                       for c in columns), (name, columns)
+            flat = [r for r in result["rows"] if isinstance(r, dict)]
+            if flat and name not in ("pass_fail", "detection", "timing_summary", "timeline",
+                                      "timings"):
+                assert set(columns) <= set(flat[0]), (name, set(columns) - set(flat[0]))
+        checked += 1
+    assert checked >= 10
 
 
 def test_pass_fail_tables_keep_attempts_with_an_outcome(db, build, tmp_path):
