@@ -2,7 +2,8 @@
 the daemons and the ``plato.eas`` Ansible modules.
 
 Each takes a :class:`~plato_eas.settings.Settings` plus the action's own parameters and
-returns a plain dict (JSON-serialisable, no secrets) that always has ``changed``. With
+returns a plain dict (JSON-serialisable, no secrets) that always has ``changed``, and ``msg``
+(one line saying what it did, or would do: :mod:`.summaries`) unless it is a report. With
 ``check_mode=True`` an action computes and returns what it would do and changes nothing.
 Failures raise :class:`~plato_eas.errors.EasError` subclasses with one-line messages; an
 action that ran but did not succeed (``local_run`` with failed tasks) says why in
@@ -12,9 +13,9 @@ action that ran but did not succeed (``local_run`` with failed tasks) says why i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from . import defaults
+from . import defaults, summaries
 from .db import Database
 from .errors import ConfigError
 from .settings import Settings
@@ -27,7 +28,8 @@ def init_schema(settings: Settings, state: str = "present", check_mode: bool = F
     from .admin.schema import apply_schema
 
     with Database(settings, create=state == "present" and not check_mode) as db:
-        return apply_schema(db, state=state, check_mode=check_mode)
+        result = apply_schema(db, state=state, check_mode=check_mode)
+    return {**result, "msg": summaries.schema(result, check_mode)}
 
 
 def init_queues(settings: Settings, check_mode: bool = False) -> dict:
@@ -36,14 +38,16 @@ def init_queues(settings: Settings, check_mode: bool = False) -> dict:
     from .admin.queues import init_queues as run
 
     with Database(settings) as db:
-        return run(db, check_mode=check_mode)
+        result = run(db, check_mode=check_mode)
+    return {**result, "msg": summaries.queues(result, check_mode)}
 
 
 def db_save(settings: Settings, dest: str | None = None, check_mode: bool = False) -> dict:
     """Write a gzip SQL dump (consistent snapshot). Returns changed, path, size, sha256."""
     from .admin.backup import save
 
-    return save(settings, dest=dest, check_mode=check_mode)
+    result = save(settings, dest=dest, check_mode=check_mode)
+    return {**result, "msg": summaries.db_save(result, check_mode)}
 
 
 def db_restore(settings: Settings, src: str, force: bool = False,
@@ -52,7 +56,8 @@ def db_restore(settings: Settings, src: str, force: bool = False,
     Returns changed, src, tables (name -> rows)."""
     from .admin.backup import restore
 
-    return restore(settings, src=src, force=force, check_mode=check_mode)
+    result = restore(settings, src=src, force=force, check_mode=check_mode)
+    return {**result, "msg": summaries.db_restore(result, check_mode)}
 
 
 def submit(settings: Settings, chain: dict | None = None, src: str | None = None,
@@ -76,7 +81,7 @@ def submit(settings: Settings, chain: dict | None = None, src: str | None = None
         if result["job_exists"] and not allow_existing_job:
             raise refuse_existing(result["job_name"])
         result["changed"] = True
-    return result
+    return {**result, "msg": summaries.submit(result, check_mode, validate_only)}
 
 
 def schedule(settings: Settings, check_mode: bool = False) -> dict:
@@ -85,7 +90,8 @@ def schedule(settings: Settings, check_mode: bool = False) -> dict:
     from .scheduling.scheduler import schedule_pass
 
     with Database(settings) as db:
-        return schedule_pass(db, check_mode=check_mode)
+        result = schedule_pass(db, check_mode=check_mode)
+    return {**result, "msg": summaries.schedule(result, check_mode)}
 
 
 def reschedule(settings: Settings, job_name: str | None = None,
@@ -97,7 +103,8 @@ def reschedule(settings: Settings, job_name: str | None = None,
     from .scheduling.scheduler import reschedule_unfinished
 
     with Database(settings) as db:
-        return reschedule_unfinished(db, job_name=job_name, check_mode=check_mode)
+        result = reschedule_unfinished(db, job_name=job_name, check_mode=check_mode)
+    return {**result, "msg": summaries.reschedule(result, check_mode)}
 
 
 def cancel(settings: Settings, job_name: str, check_mode: bool = False) -> dict:
@@ -118,39 +125,47 @@ def empty_queue(settings: Settings, queues: list[str] | None = None,
     from .admin.queues import empty_queues
 
     with Database(settings) as db:
-        return empty_queues(db, names=queues, job_name=job_name, check_mode=check_mode)
+        result = empty_queues(db, names=queues, job_name=job_name, check_mode=check_mode)
+    return {**result, "msg": summaries.empty_queue(result, check_mode)}
 
 
 def report(settings: Settings, name: str, dest: str | None = None, check_mode: bool = False,
-           **filters: Any) -> dict:
-    """Run one report (progress, job_tree, errors, timings, pass_fail, queue).
+           csv: bool = False, **filters: Any) -> dict:
+    """Run one report (``plato_eas.reports.REPORTS``: progress, job_tree, errors, ...).
     Returns changed=False, rows, table (text), plus report-specific keys. With ``dest`` the
     report's CSV form is also written there, and ``changed`` says whether the file's content
-    changed (``check_mode``: would change)."""
-    from .reports import run_report, write_report_csv
+    changed (``check_mode``: would change); with ``csv``, the CSV form is returned as
+    ``csv`` instead."""
+    from .reports import csv_report, run_report, write_report_csv
 
     with Database(settings) as db:
         if dest:
-            return write_report_csv(db, name, Path(dest), check_mode=check_mode, **filters)
+            result = write_report_csv(db, name, Path(dest), check_mode=check_mode, **filters)
+            return {**result, "msg": summaries.report_csv(result, check_mode)}
+        if csv:
+            return csv_report(db, name, **filters)
         return run_report(db, name, **filters)
 
 
 def local_run(settings: Settings, workers: int = defaults.LOCAL_WORKERS,
               job_name: str | None = None,
               timeout: float | None = defaults.LOCAL_RUN_TIMEOUT,
-              check_mode: bool = False) -> dict:
+              check_mode: bool = False, progress: Callable[[dict], None] | None = None) -> dict:
     """Embedded mode (§10): scheduler + N local worker processes until the job (or all work)
     is finished or blocked, or ``timeout`` seconds pass (None: no limit). Returns changed,
     finished, timed_out, failed (count), blocked (task list), progress rows, table, and
-    ``failure`` (why the run did not succeed, or None). ``check_mode``: the current progress
-    and whether work is left, running nothing."""
+    ``failure`` (why the run did not succeed, or None); ``msg`` says how it ended and, when it
+    stopped short, what the unfinished tasks wait for. ``check_mode``: the current progress
+    and whether work is left, running nothing. ``progress``: called now and then with the
+    task counts by state (a live display)."""
     from .scheduling.local_run import preview, run_local
 
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, not {workers}")
     if check_mode:
         return preview(settings, workers=workers, job_name=job_name)
-    return run_local(settings, workers=workers, job_name=job_name, timeout=timeout)
+    return run_local(settings, workers=workers, job_name=job_name, timeout=timeout,
+                     progress=progress)
 
 
 def scheduler(settings: Settings, interval: float = defaults.SCHEDULER_INTERVAL) -> dict:
@@ -158,7 +173,7 @@ def scheduler(settings: Settings, interval: float = defaults.SCHEDULER_INTERVAL)
     from .scheduling.scheduler import serve
 
     serve(settings, interval=interval)
-    return {"changed": True}
+    return {"changed": True, "msg": "scheduler stopped"}
 
 
 def worker(settings: Settings, container: str | None = None,
@@ -168,7 +183,8 @@ def worker(settings: Settings, container: str | None = None,
     from .worker.worker import serve
 
     count = serve(settings, container=container, until_empty=until_empty, task_types=task_types)
-    return {"changed": count > 0, "attempts_run": count}
+    return {"changed": count > 0, "attempts_run": count,
+            "msg": f"worker stopped after running {summaries.plural(count, 'attempt')}"}
 
 
 def worker_plan(settings: Settings, containers: list[str] | None = None,

@@ -22,7 +22,7 @@ def test_non_loopback_without_password_is_refused(filled):
     check_listen("0.0.0.0", None, insecure=True)
     check_listen("0.0.0.0", "secret", insecure=False)
     done = eas(filled, "web", "--host", "0.0.0.0", "--port", "1", check=False)
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "eas: error: refusing to serve the dashboard on 0.0.0.0 without a password: task logs "
         "may hold sensitive text; set EAS_WEB_PASSWORD or --password-file (or pass --insecure)"]
@@ -94,6 +94,6 @@ def test_a_port_in_use_is_one_line(filled, tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         done = eas(filled, "web", "--port", str(port), check=False)
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         f"eas: error: cannot listen on 127.0.0.1:{port}: Address already in use"]

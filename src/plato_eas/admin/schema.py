@@ -55,11 +55,16 @@ def _load_registry(tx: Tx, registry: Registry) -> None:
                 (task_type, container))
 
 
+def _task_count(tx: Tx) -> int:
+    """How many tasks a drop would lose (what makes a database worth asking about)."""
+    return int(tx.scalar("SELECT COUNT(*) FROM eas_task"))
+
+
 def apply_schema(db: Database, state: str = "present", check_mode: bool = False) -> dict:
     """Bring the database to ``state``; idempotent (a second run reports no change)."""
     if not db.create and not db.dialect.exists():  # no SQLite file (check mode, absent)
         if state == "absent":
-            return {"changed": False, "state": "absent", "dropped_tables": []}
+            return {"changed": False, "state": "absent", "dropped_tables": [], "tasks": 0}
         registry = load_registry(db.settings)
         return {"changed": True, "state": "present", "version": ddl.SCHEMA_VERSION,
                 "created_tables": list(ddl.TABLE_NAMES),
@@ -67,8 +72,10 @@ def apply_schema(db: Database, state: str = "present", check_mode: bool = False)
                 "containers": [c.name for c in registry.containers]}
     if state == "absent":
         present = db.read(ddl.existing_tables)
+        tasks = db.read(_task_count) if "eas_task" in present else 0
         dropped = present if check_mode else ddl.drop(db)
-        return {"changed": bool(present), "state": "absent", "dropped_tables": dropped}
+        return {"changed": bool(present), "state": "absent", "dropped_tables": dropped,
+                "tasks": tasks}
     registry = load_registry(db.settings)
     missing, outdated = db.read(lambda tx: (ddl.plan_create(tx), ddl.outdated(tx)))
     created: list[str] = missing

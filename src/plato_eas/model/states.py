@@ -204,6 +204,21 @@ def job_summary(tx: Tx, job_name: str | None = None, now: float | None = None,
     return summary
 
 
+_UNQUEUED = (
+    "SELECT COUNT(*) FROM eas_task t INNER JOIN eas_scheduling_attempt a"
+    " ON a.schedulingAttemptId = (SELECT MAX(x.schedulingAttemptId)"
+    " FROM eas_scheduling_attempt x WHERE x.taskId = t.taskId)"
+    " WHERE (? IS NULL OR t.jobName = ?) AND a.isQueued = 0 AND a.isRunning = 0"
+    " AND a.isFinished = 0 AND a.errorFail = 0"
+)
+
+
+def unqueued_tasks(tx: Tx, job_name: str | None = None) -> int:
+    """Waiting tasks whose latest attempt was taken off the queue (``empty_queue``): the
+    scheduler leaves them alone until ``reschedule`` queues them again."""
+    return int(tx.scalar(_UNQUEUED, (job_name, job_name)))
+
+
 def live_attempts(tx: Tx, job_name: str | None = None) -> int:
     """Attempts still in flight (queued, running or stalled): the cheap test the dashboard
     makes, through the queued and running indexes."""

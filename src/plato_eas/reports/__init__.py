@@ -41,7 +41,8 @@ from .timings import CSV_TIMES, timings
 from .timings import csv_pages as timings_pages
 from .workers import workers
 
-__all__ = ["REPORTS", "Report", "ReportError", "build_report", "run_report", "write_report_csv"]
+__all__ = ["REPORTS", "Report", "ReportError", "build_report", "csv_report", "run_report",
+           "write_report_csv"]
 
 
 @dataclass(frozen=True)
@@ -49,32 +50,49 @@ class ReportSpec:
     build: Callable[..., Report]
     filters: tuple[str, ...]
     has_csv: bool
+    about: str  # one line for `eas report --help`
     # Streamed CSV form: (page reader factory (tx, **filters), its value columns).
     csv_stream: tuple[Callable[..., csv_stream.Pages], list[str]] | None = None
 
 
 REPORTS: dict[str, ReportSpec] = {
-    "progress": ReportSpec(progress, ("job_name",), True),
-    "job_tree": ReportSpec(job_tree, ("job_name", "max_depth", "running_only", "offset",
-                                      "limit"), False),
-    "errors": ReportSpec(errors, ("job_name", "task_type"), True),
+    "progress": ReportSpec(progress, ("job_name",), True,
+                           "tasks per task type in each state, with percentages"),
+    "job_tree": ReportSpec(job_tree, ("job_name", "max_depth", "running_only",
+                                      "offset", "limit"), False,
+                           "every task under its parent, with its attempts by state"),
+    "errors": ReportSpec(errors, ("job_name", "task_type"), True,
+                         "every error and traceback logged by tasks, oldest first"),
     "timings": ReportSpec(timings, ("job_name", "task_type"), True,
+                          "wall-clock and CPU seconds of every attempt that ran",
                           (timings_pages, CSV_TIMES)),
     "pass_fail": ReportSpec(pass_fail, ("job_name", "task_type"), True,
-                            (pass_fail_pages, PASS_FAIL_VALUES)),
-    "queue": ReportSpec(queue, ("queues", "show_ids"), False),
+                            "recorded outcomes (PASS = 1) per job and task type, by input "
+                            "metadata", (pass_fail_pages, PASS_FAIL_VALUES)),
+    "queue": ReportSpec(queue, ("queues", "show_ids", "job_name"), False,
+                        "attempts waiting in each queue, with their ids when few"),
     # The dashboard's pages (and the jobs/task/logs info modules) show these.
-    "jobs": ReportSpec(jobs, ("job_name",), True),
-    "task": ReportSpec(task, ("task_id",), False),
+    "jobs": ReportSpec(jobs, ("job_name",), True,
+                       "every job: submitted, task counts by state, first start, last end, "
+                       "state"),
+    "task": ReportSpec(task, ("task_id",), False,
+                       "one task whole: description, files, metadata, attempts, logs"),
     "logs": ReportSpec(logs, ("job_name", "task_type", "task_id", "min_severity", "since",
-                              "until", "page", "page_size"), True),
+                              "until", "page", "page_size"), True,
+                       "log messages at any severity, newest first, a page at a time"),
     "task_tree": ReportSpec(task_tree, ("job_name", "parent_id", "running_only", "offset",
-                                        "limit"), False),
-    "failures": ReportSpec(failures, ("job_name", "offset", "limit"), True),
-    "timing_summary": ReportSpec(timing_summary, ("job_name", "task_type"), True),
-    "detection": ReportSpec(detection, ("job_name", "task_type", "variable"), True),
-    "timeline": ReportSpec(timeline, ("job_name", "since", "until", "limit"), True),
-    "workers": ReportSpec(workers, (), True),
+                                        "limit"), False,
+                            "the children of one task (or a job's roots), a page at a time"),
+    "failures": ReportSpec(failures, ("job_name", "offset", "limit"), True,
+                           "tasks whose latest attempt failed or stalled, with the reason"),
+    "timing_summary": ReportSpec(timing_summary, ("job_name", "task_type"), True,
+                                 "run-time statistics per task type"),
+    "detection": ReportSpec(detection, ("job_name", "task_type", "variable"), True,
+                            "the fraction of passed outcomes against a loop variable"),
+    "timeline": ReportSpec(timeline, ("job_name", "since", "until", "limit"), True,
+                           "how busy each worker was, and when"),
+    "workers": ReportSpec(workers, (), True,
+                          "every worker seen, when it was last seen, what it runs"),
 }
 
 
@@ -114,6 +132,23 @@ def _result(report: Report) -> dict[str, Any]:
 def run_report(db: Database, name: str, **filters: Any) -> dict[str, Any]:
     """{changed: False, rows, table, ...report-specific keys}; never changes anything."""
     return {"changed": False, **_result(_build(db, name, filters))}
+
+
+def _require_csv(name: str) -> None:
+    if not _spec(name).has_csv:
+        csv_reports = ", ".join(n for n, s in REPORTS.items() if s.has_csv)
+        raise ReportError(f"report {name} has no CSV form; reports with one: {csv_reports}")
+
+
+def _csv_text(report: Report) -> str:
+    return render.to_csv(report.tables if report.csv_tables is None else report.csv_tables)
+
+
+def csv_report(db: Database, name: str, **filters: Any) -> dict[str, Any]:
+    """The report with its CSV form as ``csv`` (text), written nowhere."""
+    _require_csv(name)
+    report = _build(db, name, filters)
+    return {"changed": False, **_result(report), "csv": _csv_text(report)}
 
 
 def _current(dest: Path) -> bytes | None:
@@ -184,17 +219,14 @@ def write_report_csv(db: Database, name: str, dest: Path, check_mode: bool = Fal
                      **filters: Any) -> dict[str, Any]:
     """Write the report's CSV form to ``dest`` unless it already holds exactly that;
     ``check_mode`` only says whether it would change."""
-    if not _spec(name).has_csv:
-        csv_reports = ", ".join(n for n, s in REPORTS.items() if s.has_csv)
-        raise ReportError(f"report {name} has no CSV form; reports with one: {csv_reports}")
+    _require_csv(name)
     dest = Path(dest)
     if not dest.parent.is_dir():
         raise ReportError(f"cannot write {dest}: directory {dest.parent} does not exist")
     if _spec(name).csv_stream is not None:
         return _write_streamed(db, name, dest, check_mode, filters)
     report = _build(db, name, filters)
-    tables = report.tables if report.csv_tables is None else report.csv_tables
-    content = render.to_csv(tables).encode("utf-8")
+    content = _csv_text(report).encode("utf-8")
     changed = _current(dest) != content
     if changed and not check_mode:
         _write_atomically(dest, content)

@@ -23,6 +23,16 @@ def severity_level(value: int | str | None) -> int:
                           f"not {value!r}") from None
 
 
+def severity_name(level: int | None) -> str | None:
+    """How a level reads: its name (INFO, WARNING, ...) when it has one, else the number."""
+    if level is None:
+        return None
+    for name, number in SEVERITIES.items():
+        if number == level:
+            return name.upper()
+    return str(level)
+
+
 def timestamp(value: float | str | None, name: str) -> float | None:
     """Unix time from a number or UTC text (``YYYY-MM-DD[ HH:MM[:SS]]``)."""
     if value is None or value == "":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..db import Database, Tx
 from .base import Report, utc_time
-from .filters import severity_level, timestamp, whole
+from .filters import severity_level, severity_name, timestamp, whole
 from .render import Table
 
 PAGE_SIZE = 100
@@ -50,10 +50,11 @@ def logs(db: Database, job_name: str | None = None, task_type: str | None = None
     rows = [{"time": utc_time(r[0]), **dict(zip(KEYS, r, strict=True))} for r in found]
     for row in rows:
         row["message"] = (row["message"] or "").rstrip()
+        row["level"] = severity_name(row["severity"])
     table = Table(["Time", "Job", "Task type", "Task", "Attempt", "Severity", "Message"],
                   [[r["time"], r["job_name"], r["task_type"], r["task_id"], r["attempt_id"],
-                    r["severity"], r["message"]] for r in rows],
-                  keys=["time", "job_name", "task_type", "task_id", "attempt_id", "severity",
+                    r["level"], r["message"]] for r in rows],
+                  keys=["time", "job_name", "task_type", "task_id", "attempt_id", "level",
                         "message"])
     pages = max(1, -(-total // size))
     return Report(rows, [table], extra={"total": total, "page": number, "pages": pages,

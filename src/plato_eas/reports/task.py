@@ -13,6 +13,7 @@ from ..model.attempts import stalled_cutoff
 from ..model.metadata import DESCRIPTION_KEY, decode
 from ..model.states import ATTEMPT_STATE_SQL, STALLED
 from .base import Report, ReportError, utc_time
+from .filters import severity_name
 from .render import Table
 
 MAX_LOG_MESSAGES = 1000
@@ -123,7 +124,8 @@ def _logs(tx: Tx, attempt_ids: list[int]) -> list[dict]:
     found = tx.tuples(_LOGS.format(marks=marks(attempt_ids)),
                       [*attempt_ids, MAX_LOG_MESSAGES + 1])
     return [{"time": utc_time(ts), "timestamp": ts, "attempt_id": attempt, "severity": level,
-             "message": (message or "").rstrip()} for ts, attempt, level, message in found]
+             "level": severity_name(level), "message": (message or "").rstrip()}
+            for ts, attempt, level, message in found]
 
 
 def _fetch(tx: Tx, task_id: int, cutoff: float) -> dict | None:
@@ -183,7 +185,7 @@ def _tables(t: dict) -> list[Table]:
                        _seconds(a["wall_clock"]), _seconds(a["cpu"]), a["reason"]]
                       for a in t["attempts"]], "Attempts")
     logs = Table(["Time", "Attempt", "Severity", "Message"],
-                 [[m["time"], m["attempt_id"], m["severity"], m["message"]] for m in t["logs"]],
+                 [[m["time"], m["attempt_id"], m["level"], m["message"]] for m in t["logs"]],
                  "Log messages")
     return [about, products, metadata, attempts, logs]
 

@@ -26,15 +26,23 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
-from .. import defaults
+from .. import defaults, summaries
 from ..admin.queues import check_implementation
 from ..db import Database, marks
 from ..errors import Interrupted
 from ..model import attempts
 from ..model.schema import check_version
-from ..model.states import UNFINISHED_STATES, blocked_tasks, job_summary, pending_attempts
+from ..model.states import (
+    STATES,
+    UNFINISHED_STATES,
+    blocked_tasks,
+    job_summary,
+    pending_attempts,
+    task_state_counts,
+    unqueued_tasks,
+)
 from ..queues.base import open_queue
 from ..reports import run_report
 from ..settings import Settings
@@ -247,8 +255,30 @@ def preview(settings: Settings, workers: int, job_name: str | None = None) -> di
     return result
 
 
+class _Reporter:
+    """Task counts for a live display, read at most every ``interval`` seconds (longer when
+    the count itself is slow: a large job's counts must not slow its run down)."""
+
+    def __init__(self, callback: Callable[[dict], None] | None, job_name: str | None,
+                 max_age: float, interval: float = 1.0):
+        self.callback, self.job_name, self.max_age = callback, job_name, max_age
+        self.interval = interval
+        self.next = 0.0
+
+    def __call__(self, db: Database, force: bool = False) -> None:
+        if self.callback is None or (not force and time.monotonic() < self.next):
+            return
+        started = time.monotonic()
+        counts = db.read(lambda tx: task_state_counts(tx, self.job_name, max_age=self.max_age))
+        snapshot = {state: sum(c[state] for c in counts.values()) for state in STATES}
+        snapshot["total"] = sum(snapshot[state] for state in STATES)
+        took = time.monotonic() - started
+        self.next = time.monotonic() + max(self.interval, 10 * took)
+        self.callback(snapshot)
+
+
 def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str | None,
-           timeout: float | None, poll: float) -> dict:
+           timeout: float | None, poll: float, report: _Reporter) -> dict:
     """Schedule until done, blocked, unable to progress, interrupted or past ``timeout``;
     returns why it stopped early (``stopped``, ``timed_out``, ``unrunnable``)."""
     registry = load_registry(settings)
@@ -264,6 +294,7 @@ def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str 
                 settled = _settled(db, job_name)
                 scheduled = schedule_pass(db, queue=queue, job_name=job_name)
                 if settled and not scheduled["attempt_ids"] and not scheduled["requeued"]:
+                    report(db, force=True)
                     return why
                 why["unrunnable"] = _unrunnable(db, job_name, registry)
                 if why["unrunnable"]:
@@ -280,6 +311,7 @@ def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str 
                     why["stopped"] = f"timed out after {timeout:g} s with work left" + (
                         "; the workers were running " + ", ".join(busy) if busy else "")
                     return why
+                report(db)
                 pause = poll if not scheduled["attempt_ids"] else poll / 4
                 if deadline is not None:
                     pause = min(pause, deadline - time.monotonic())
@@ -291,38 +323,44 @@ def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str 
 
 def run_local(settings: Settings, workers: int = defaults.LOCAL_WORKERS,
               job_name: str | None = None, timeout: float | None = None,
-              poll: float = 0.2) -> dict:
+              poll: float = 0.2, progress: Callable[[dict], None] | None = None) -> dict:
+    """``progress``: called now and then with the job's task counts by state and ``total``
+    (a live display); never when None."""
     with Database(settings) as db:
         db.read(check_version)
         check_implementation(db)
+    report = _Reporter(progress, job_name, settings.max_heartbeat_age)
     with _Signals() as signals:
         pool = _Workers(settings, max(1, workers))
         try:
-            why = _drive(settings, pool, signals, job_name, timeout, poll)
+            why = _drive(settings, pool, signals, job_name, timeout, poll, report)
         finally:
             returned = pool.stop()
     if signals.received:
         raise Interrupted(f"interrupted; {plural(returned, 'attempt')} returned to the queue",
                           signals.received)
-    result = _result(settings, job_name, why, pool.reports)
-    result["returned_to_queue"] = returned
-    return result
+    return _result(settings, job_name, why, pool.reports, returned)
 
 
 def _result(settings: Settings, job_name: str | None, why: dict,
-            worker_errors: list[str]) -> dict:
+            worker_errors: list[str], returned: int) -> dict:
     with Database(settings) as db:
         max_age = settings.max_heartbeat_age
-        summary = db.read(lambda tx: job_summary(tx, job_name, max_age=max_age))
-        blocked = db.read(lambda tx: blocked_tasks(tx, job_name, max_age=max_age))
+
+        def facts(tx) -> tuple:
+            return (job_summary(tx, job_name, max_age=max_age),
+                    blocked_tasks(tx, job_name, max_age=max_age),
+                    unqueued_tasks(tx, job_name))
+
+        summary, blocked, unqueued = db.read(facts)
         progress = run_report(db, "progress", job_name=job_name)
     stopped = why["stopped"]
     finished = stopped is None and summary["done"] == summary["total"]
     if not finished and stopped is None:
         stopped = "no more progress possible"
-    failure = (f"{summary['failed']} task(s) failed; see plato.eas.errors_info"
-               if summary["failed"] else stopped)
-    return {
+    if why["timed_out"]:
+        stopped += f"; {plural(returned, 'attempt')} returned to the queue"
+    result = {
         "changed": True,
         "job_name": job_name,
         "finished": finished,
@@ -333,7 +371,12 @@ def _result(settings: Settings, job_name: str | None, why: dict,
         "blocked": blocked,
         "unrunnable": why["unrunnable"],
         "worker_errors": worker_errors,
+        "unqueued": unqueued,
+        "returned_to_queue": returned,
         "rows": progress["rows"],
         "table": progress["table"],
-        "failure": failure,
     }
+    result["msg"] = summaries.local_run(result)
+    # What fails the module: a run that did not finish its work, saying why.
+    result["failure"] = None if finished else result["msg"]
+    return result
