@@ -66,5 +66,6 @@ class EasModule:
             result["failed_tasks"] = result.pop("failed")
         failure = result.pop("failure", None)
         if failure:
+            result.pop("msg", None)  # the failure is the message
             self._module.fail_json(msg=failure, **result)
         self._module.exit_json(**result)

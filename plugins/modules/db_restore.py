@@ -54,6 +54,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line saying what was done (in check mode, what would be done).
+  returned: always
+  type: str
+  sample: "restored /srv/backups/eas.sql.gz: 17 tables, 1204 rows (31 tasks)"
 src:
   description: The dump file restored.
   returned: always

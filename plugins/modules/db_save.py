@@ -47,6 +47,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line saying what was done (in check mode, what would be done).
+  returned: always
+  type: str
+  sample: "saved the task database to /srv/backups/eas.sql.gz (10240 bytes, sha256 9f86d0...)"
 path:
   description: The dump file written (or that would be written).
   returned: always

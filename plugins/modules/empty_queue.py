@@ -58,6 +58,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line saying what was done (in check mode, what would be done).
+  returned: always
+  type: str
+  sample: >-
+    removed 1 waiting attempt (null 1); their tasks wait, and are not scheduled again until
+    `eas reschedule` (plato.eas.reschedule) queues them
 attempt_ids:
   description: Ids of the attempts removed (or that would be).
   returned: always

@@ -73,6 +73,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line saying what was done (in check mode, what would be done).
+  returned: always
+  type: str
+  sample: "finished: job demo, 31 tasks done"
 finished:
   description: Whether the job (or all work) finished.
   returned: always

@@ -53,6 +53,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line saying what was done (in check mode, what would be done).
+  returned: always
+  type: str
+  sample: "11 queues ready; recorded queue implementation sql"
 implementation:
   description: The queue implementation recorded in the database.
   returned: always

@@ -45,6 +45,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line saying what was done (in check mode, what would be done).
+  returned: always
+  type: str
+  sample: "queued a new attempt for 2 unfinished tasks"
 attempt_ids:
   description: Ids of the new attempts (empty in check mode).
   returned: always

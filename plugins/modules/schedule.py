@@ -44,6 +44,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line saying what was done (in check mode, what would be done).
+  returned: always
+  type: str
+  sample: "queued 2 attempts"
 task_ids:
   description: Ids of the tasks given an attempt (or, in check mode, that would be).
   returned: always

@@ -99,6 +99,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line saying what was done (in check mode, what would be done).
+  returned: always
+  type: str
+  sample: "submitted job demo as task 1 (3 top-level tasks)"
 task_id:
   description: Id of the root C(execution_chain) task (null when nothing was written).
   returned: always

@@ -72,9 +72,11 @@ from ansible_collections.plato.eas.plugins.module_utils.eas_module import (
     EasModule,
 )
 
+ARGUMENT_SPEC = CSV_REPORT_SPEC
+
 
 def main():
-    EasModule(CSV_REPORT_SPEC).execute("report", "timings", options=tuple(CSV_REPORT_SPEC))
+    EasModule(ARGUMENT_SPEC).execute("report", "timings", options=tuple(ARGUMENT_SPEC))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line per planned worker Deployment.
+  returned: always
+  type: str
+  sample: "eas-worker-eas-base: 1 replica of plato-eas-worker:latest (1 CPU, 2Gi)"
 workers:
   description: One entry per planned worker container.
   returned: always

@@ -209,7 +209,7 @@ def worker_plan(settings: Settings, containers: list[str] | None = None,
                       scaling=scaling, queue_depths=queue_depths)
     except (TypeError, ValueError) as exc:  # a count or quantity that is not a number
         raise ConfigError(f"worker plan options are malformed: {exc}") from None
-    return {"changed": False, **result}
+    return {"changed": False, **result, "msg": summaries.worker_plan(result)}
 
 
 def web(settings: Settings, host: str = "127.0.0.1", port: int = 8050,

@@ -74,6 +74,14 @@ class Settings:
         """Root of the external files a task may ingest (``ingest_external_lcs``)."""
         return Path(self.data_dir) / "input"
 
+    def where(self) -> str:
+        """Which database and queue these settings reach, without secrets (daemon start lines)."""
+        database = (f"sqlite {self.db_path}" if self.db_engine == "sqlite" else
+                    f"mysql {self.db_user}@{self.db_host}:{self.db_port}/{self.db_name}")
+        queue = ("sql queue" if self.queue_implementation == "sql" else
+                 f"amqp queue {self.mq_user}@{self.mq_host}:{self.mq_port}{self.mq_vhost}")
+        return f"database {database}, {queue}"
+
     def public(self) -> dict[str, Any]:
         """The settings with secrets masked: safe for logs and module results."""
         out = dataclasses.asdict(self)

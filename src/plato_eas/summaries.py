@@ -13,6 +13,10 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (many or noun + 's')}"
 
 
+def _verb(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
 def _names(items: list, limit: int = 6) -> str:
     shown = ", ".join(str(i) for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
@@ -105,7 +109,8 @@ def empty_queue(result: dict[str, Any], check_mode: bool) -> str:
 def db_save(result: dict[str, Any], check_mode: bool) -> str:
     if check_mode:
         return f"would save the task database to {result['path']}"
-    return f"saved the task database to {result['path']} ({plural(result['size'], 'byte')})"
+    return (f"saved the task database to {result['path']} ({plural(result['size'], 'byte')}, "
+            f"sha256 {result['sha256']})")
 
 
 def db_restore(result: dict[str, Any], check_mode: bool) -> str:
@@ -126,7 +131,7 @@ def report_csv(result: dict[str, Any], check_mode: bool) -> str:
     return _would(check_mode, f"wrote {result['dest']}", f"would write {result['dest']}")
 
 
-def local_run(result: dict[str, Any]) -> str:
+def local_run(result: dict[str, Any], timeout: float | None = None) -> str:
     """How an embedded run ended; when it stopped short, what the unfinished tasks wait for."""
     summary = result["summary"]
     scope = f"job {result['job_name']}" if result["job_name"] else "all work"
@@ -138,17 +143,31 @@ def local_run(result: dict[str, Any]) -> str:
         return f"stopped: {result['stopped']}"
     reasons = []
     if summary["failed"]:
-        reasons.append(f"{plural(summary['failed'], 'task')} failed (`eas report errors`; "
-                       "`eas reschedule` tries them again)")
-    if result.get("blocked"):
-        reasons.append(f"{plural(len(result['blocked']), 'task')} wait for inputs from failed "
-                       "tasks")
-    if result.get("unqueued"):
-        reasons.append(f"{plural(result['unqueued'], 'task')} "
-                       f"{'is' if result['unqueued'] == 1 else 'are'} waiting: taken off the "
-                       "queue by empty-queue, they are not scheduled again until "
-                       "`eas reschedule` (plato.eas.reschedule) queues them")
-    left = summary["waiting"] - len(result.get("blocked") or []) - (result.get("unqueued") or 0)
+        reasons.append(f"{plural(summary['failed'], 'task')} failed (see `eas report errors` "
+                       "or plato.eas.errors_info; `eas reschedule` tries again)")
+    blocked = len(result.get("blocked") or [])
+    if blocked:
+        reasons.append(f"{plural(blocked, 'task')} {_verb(blocked, 'waits', 'wait')} for "
+                       "inputs from failed tasks")
+    unqueued = result.get("unqueued") or 0
+    if unqueued:
+        reasons.append(f"{plural(unqueued, 'task')} {_verb(unqueued, 'is', 'are')} waiting: "
+                       "taken off the queue by empty-queue, "
+                       f"{_verb(unqueued, 'it is', 'they are')} not scheduled again until "
+                       "`eas reschedule` (plato.eas.reschedule) queues "
+                       f"{_verb(unqueued, 'it', 'them')}")
+    left = summary["waiting"] - blocked - unqueued
     if left > 0:
-        reasons.append(f"{plural(left, 'task')} wait for inputs that no task will produce")
+        reasons.append(f"{plural(left, 'task')} {_verb(left, 'waits', 'wait')} for inputs "
+                       "that no task will produce")
     return "stopped: no more progress possible: " + "; ".join(reasons or ["nothing left to run"])
+
+
+def worker_plan(result: dict[str, Any]) -> str:
+    """One clause per planned worker Deployment."""
+    parts = []
+    for w in result.get("workers") or []:
+        requests = (w.get("resources") or {}).get("requests") or {}
+        parts.append(f"{w['deployment']}: {plural(w['replicas'], 'replica')} of {w['image']} "
+                     f"({requests.get('cpu', '-')} CPU, {requests.get('memory', '-')})")
+    return "; ".join(parts) or "no worker containers to plan"

@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -36,13 +37,15 @@ def eas_here(capsys, settings, *args: str) -> tuple[int, str, str]:
 
 
 def eas_on_terminal(settings, *args: str, answer: str | None = None,
-                    timeout: float = 120) -> tuple[int, str]:
+                    ctrl_c_after: str | None = None, timeout: float = 120) -> tuple[int, str]:
     """``eas`` with a pseudo-terminal as stdin, stdout and stderr; ``answer`` is typed once
-    the process has printed a question. Returns (exit status, everything it printed)."""
+    the process has printed a question; Ctrl-C (SIGINT to its process group, as a terminal
+    sends it) is pressed once it has printed ``ctrl_c_after``. Returns (exit status,
+    everything it printed)."""
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm", "COLUMNS": "160", "LINES": "40"}
     proc = subprocess.Popen([*EAS, *settings_args(settings), *args], stdin=slave, stdout=slave,
-                            stderr=slave, env=env, close_fds=True)
+                            stderr=slave, env=env, close_fds=True, start_new_session=True)
     os.close(slave)
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
@@ -60,6 +63,9 @@ def eas_on_terminal(settings, *args: str, answer: str | None = None,
                 if answer is not None and b"[y/N]" in b"".join(chunks):
                     os.write(master, answer.encode() + b"\n")
                     answer = None
+                if ctrl_c_after is not None and ctrl_c_after.encode() in b"".join(chunks):
+                    os.killpg(proc.pid, signal.SIGINT)
+                    ctrl_c_after = None
             elif proc.poll() is not None:
                 break
         status = proc.wait(timeout=max(1.0, deadline - time.monotonic()))

@@ -20,9 +20,10 @@ def test_worker_until_empty_reports_what_it_ran(installed):
     actions.submit(installed, chain=chain("null_parallel"))
     actions.schedule(installed)
     ran = actions.worker(installed, task_types=["execution_chain"], until_empty=True)
-    assert ran == {"changed": True, "attempts_run": 1}
+    assert ran == {"changed": True, "attempts_run": 1,
+                   "msg": "worker stopped after running 1 attempt"}
     assert actions.worker(installed, task_types=["execution_chain"], until_empty=True) == {
-        "changed": False, "attempts_run": 0}
+        "changed": False, "attempts_run": 0, "msg": "worker stopped after running 0 attempts"}
 
 
 def test_worker_plan_scales_from_the_live_queue_depths(installed):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -110,7 +111,8 @@ def load_chain_file(path: Any) -> dict:
     except UnicodeDecodeError:
         raise ChainError([("$", f"{path} is not UTF-8 text")]) from None
     except OSError as error:
-        raise ChainError([("$", f"cannot read {path}: {error.strerror or error}")]) from None
+        where = os.path.abspath(path)  # a relative path: say where it was looked for
+        raise ChainError([("$", f"cannot read {where}: {error.strerror or error}")]) from None
     if not isinstance(chain, dict):
         raise ChainError([("$", f"a chain must be a JSON object, not {_json_type(chain)}")])
     return chain

@@ -24,6 +24,8 @@ log = logging.getLogger("plato_eas.cli")
 def _logging(verbosity: int) -> None:
     level = logging.WARNING if not verbosity else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A daemon's start line (database, queue, task types, pid) shows without -v as well.
+    logging.getLogger("plato_eas.daemon").setLevel(min(level, logging.INFO))
 
 
 def _quiet_stdout() -> None:

@@ -111,6 +111,9 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], dict]] = {
     "scheduler": lambda s, a: actions.scheduler(s, interval=a.interval),
     "worker": lambda s, a: actions.worker(s, container=a.container, task_types=a.task_types,
                                           until_empty=a.until_empty),
+    "worker-plan": lambda s, a: actions.worker_plan(s, **_filters(a, (
+        "containers", "node_capacity", "nodes", "system_fraction", "replicas", "images",
+        "scaling", "queue_depths"))),
     "web": lambda s, a: actions.web(s, host=a.host, port=a.port,
                                     password_file=a.password_file, insecure=a.insecure),
 }

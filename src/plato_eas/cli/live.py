@@ -43,11 +43,12 @@ def live_progress(stream: TextIO, enabled: bool = True) -> Iterator[Callable[[di
 
     def show(snapshot: dict) -> None:
         now = time.monotonic()
-        if not first:  # drawn from the first counts on, never as an empty bar
+        if not first:
             first.update(started=now, done=snapshot["done"] + snapshot["failed"])
-            progress.start()
         fields = status_fields(snapshot, first["started"], first["done"], now)
         progress.update(task, total=snapshot["total"], completed=snapshot["done"], **fields)
+        if not progress.live.is_started:  # drawn from the first counts on, never empty
+            progress.start()
         progress.refresh()
 
     try:

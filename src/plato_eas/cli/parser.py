@@ -9,6 +9,7 @@ a test checks that every module option has its flag.
 from __future__ import annotations
 
 import argparse
+import json
 from importlib.metadata import PackageNotFoundError, version
 
 from .. import defaults
@@ -100,6 +101,17 @@ def positive_float(text: str) -> float:
     if not number > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
     return number
+
+
+def json_object(text: str) -> dict:
+    """A JSON object given on the command line (``--node-capacity '{"cpu": 8}'``)."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object ({...})")
+    return value
 
 
 def package_version() -> str:
@@ -233,6 +245,29 @@ def _actions(commands: _Builder) -> None:
                    help="replace a database that holds data")
 
 
+def _worker_plan(commands: _Builder) -> None:
+    p = commands.command("worker-plan", "the worker Deployments Kubernetes would run: image, "
+                                        "command, resources, replicas (changes nothing)")
+    p.add_argument("--container", dest="containers", action="append", metavar="NAME",
+                   help="plan this registry container; may be repeated (default: all)")
+    p.add_argument("--node-capacity", type=json_object, metavar="JSON",
+                   help='one node\'s capacity, e.g. \'{"cpu": 8, "memory": "32Gi"}\'')
+    p.add_argument("--node", dest="nodes", type=json_object, action="append", metavar="JSON",
+                   help="a node's capacity (as --node-capacity); may be repeated")
+    p.add_argument("--system-fraction", type=positive_float, metavar="FRACTION",
+                   help="largest share of a node one worker may request "
+                        f"(default {defaults.SYSTEM_FRACTION:g})")
+    p.add_argument("--replicas", type=json_object, metavar="JSON",
+                   help='replicas per container, e.g. \'{"eas-tda": 3}\'')
+    p.add_argument("--images", type=json_object, metavar="JSON",
+                   help="image per container")
+    p.add_argument("--scaling", type=json_object, metavar="JSON",
+                   help="replicas from queue depths: min/max per container and tasks per "
+                        "replica")
+    p.add_argument("--queue-depths", type=json_object, metavar="JSON",
+                   help="waiting tasks per queue to plan for (default: the live depths)")
+
+
 def _web(commands: _Builder) -> None:
     p = commands.command("web", "serve the read-only dashboard (default 127.0.0.1:8050)",
                          allow_abbrev=False)
@@ -260,5 +295,6 @@ def build_parser() -> argparse.ArgumentParser:
     _reports(commands)
     _task(commands)
     _daemons(commands)
+    _worker_plan(commands)
     _web(commands)
     return parser

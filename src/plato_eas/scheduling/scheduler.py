@@ -19,6 +19,7 @@ AMQP the message is staged in the same transaction — so a crash leaves nothing
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from typing import Callable
@@ -35,6 +36,7 @@ from ..tasks.registry import load_registry
 from . import retries
 
 log = logging.getLogger(__name__)
+daemon_log = logging.getLogger("plato_eas.daemon")  # start lines, shown without -v
 
 # §3.3: fully configured; no (blocking) attempt; every file input has a version that passed QC;
 # every metadata input task has an attempt with allProductsPassedQc; its job not cancelled.
@@ -241,5 +243,7 @@ def serve(settings: Settings, interval: float = SCHEDULER_INTERVAL) -> None:
     """The scheduler daemon (``eas scheduler``): passes until SIGTERM, then a clean exit."""
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
+    daemon_log.info("scheduler started: %s, a pass every %g s, pid %d", settings.where(),
+                    interval, os.getpid())
     with Database(settings) as db:
         run_forever(db, interval=interval, stop=lambda: bool(stopping))

@@ -34,6 +34,7 @@ from .child import Stopped, TaskRunner, Withdrawn
 from .record import describe, fail, record
 
 log = logging.getLogger(__name__)
+daemon_log = logging.getLogger("plato_eas.daemon")  # start lines, shown without -v
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -121,6 +122,7 @@ class Worker:
                     idle = min(idle * 2, 0.5)
                     continue
                 idle = 0.01
+                log.info("claimed attempt %d", attempt_id)
                 if self.stopping or not self._serve(attempt_id, ctx, max_attempts):
                     self._release(attempt_id)
                     break
@@ -235,4 +237,6 @@ def serve(settings: Settings, container: str | None = None, until_empty: bool = 
     """Entry point for `eas worker` and the embedded runner's worker processes."""
     worker = Worker(settings, container=container, task_types=task_types,
                     daemon=not until_empty)
+    daemon_log.info("worker started: %s, task types %s, pid %d", settings.where(),
+                    ", ".join(worker.task_types) or "none", os.getpid())
     return worker.run(until_empty=until_empty)

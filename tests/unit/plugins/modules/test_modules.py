@@ -268,7 +268,8 @@ def test_a_result_without_failure_exits_with_failed_tasks_renamed(run_module, fa
 def test_a_result_with_a_failure_fails_with_the_result(run_module, fake_actions):
     module = load("local_run")
     failure = "2 task(s) failed; see plato.eas.errors_info"
-    fake_actions(module, result=dict(FINISHED, failed=2, blocked=[7], failure=failure))
+    fake_actions(module, result=dict(FINISHED, failed=2, blocked=[7], failure=failure,
+                                     msg=failure))  # a real result has both
     status, result = run_module(module, {})
     assert status == "fail"
     assert result["msg"] == failure
