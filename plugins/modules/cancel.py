@@ -54,6 +54,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: One line saying what was done (in check mode, what would be done).
+  returned: always
+  type: str
+  sample: >-
+    cancelled job grid: 19 queued attempts taken off the queue, 1 running attempt stopped,
+    0 retries dropped; `eas reschedule --job` (plato.eas.reschedule) resumes it
 job_name:
   description: The job.
   returned: always

@@ -115,7 +115,8 @@ def cancel(settings: Settings, job_name: str, check_mode: bool = False) -> dict:
     from .scheduling.cancel import cancel as run
 
     with Database(settings) as db:
-        return run(db, job_name, check_mode=check_mode)
+        result = run(db, job_name, check_mode=check_mode)
+    return {**result, "msg": summaries.cancel(result, check_mode)}
 
 
 def empty_queue(settings: Settings, queues: list[str] | None = None,

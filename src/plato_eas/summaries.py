@@ -94,6 +94,19 @@ def reschedule(result: dict[str, Any], check_mode: bool) -> str:
                   f"would queue a new attempt for {tasks}")
 
 
+def cancel(result: dict[str, Any], check_mode: bool) -> str:
+    job = result["job_name"] + ("" if result.get("cancelled") else
+                                " (it was cancelled already)")
+    def count(key: str, noun: str, many: str | None = None) -> str:
+        return plural(len(result.get(key) or []), noun, many)
+
+    what = (f"{count('queued_attempt_ids', 'queued attempt')} taken off the queue, "
+            f"{count('running_attempt_ids', 'running attempt')} stopped, "
+            f"{count('retry_attempt_ids', 'retry', 'retries')} dropped; "
+            "`eas reschedule --job` (plato.eas.reschedule) resumes it")
+    return _would(check_mode, f"cancelled job {job}: {what}", f"would cancel job {job}: {what}")
+
+
 def empty_queue(result: dict[str, Any], check_mode: bool) -> str:
     ids = result.get("attempt_ids") or []
     if not ids:

@@ -41,11 +41,11 @@ def test_init_schema_in_check_mode_says_what_it_would_create_and_creates_nothing
         playbook, tmp_path):
     _, said = playbook("init_schema", "--check")
     assert len(said) == 1 and re.fullmatch(
-        r"would create 17 tables; would load \d+ task types, 2 containers from the registry "
+        r"would create 18 tables; would load \d+ task types, 2 containers from the registry "
         r"\(schema version \d+\)", said[0]), said
     assert not (tmp_path / "eas.sqlite").exists()
     _, said = playbook("init_schema")
-    assert re.fullmatch(r"created 17 tables; loaded \d+ task types, 2 containers from the "
+    assert re.fullmatch(r"created 18 tables; loaded \d+ task types, 2 containers from the "
                         r"registry \(schema version \d+\)", said[0]), said
     _, said = playbook("init_schema", "--check")
     assert re.fullmatch(r"schema version \d+ is up to date; nothing to do", said[0]), said
@@ -91,5 +91,5 @@ def test_db_restore_says_what_it_restored_once_and_would_in_check_mode(playbook,
                     "data"]
     _, said = playbook("db_restore", eas_dump_src=dump, eas_restore_force=True)
     assert len(said) == 1 and "=" not in said[0]
-    assert re.fullmatch(rf"restored {re.escape(dump)}: 17 tables, \d+ rows \(1 task\), "
+    assert re.fullmatch(rf"restored {re.escape(dump)}: 18 tables, \d+ rows \(1 task\), "
                         r"replacing 3 tables that held data", said[0]), said

@@ -22,12 +22,13 @@ def test_jobs_cancel_and_resume_from_the_command_line(installed, capsys, tmp_pat
     a = _args(installed)
     assert eas([*a, "submit", _chain(tmp_path, null_chain("grid", 3))]) == 0
     capsys.readouterr()
-    assert eas([*a, "submit", "--priority", "4", _chain(tmp_path, null_chain("urgent", 1))]) == 0
+    assert eas([*a, "submit", "--priority", "4", "--json",
+                _chain(tmp_path, null_chain("urgent", 1))]) == 0
     assert json.loads(capsys.readouterr().out)["priority"] == 4
     assert eas([*a, "schedule"]) == 0
     capsys.readouterr()
 
-    assert eas([*a, "cancel", "grid"]) == 0
+    assert eas([*a, "cancel", "grid", "--json"]) == 0
     cancelled = json.loads(capsys.readouterr().out)
     assert cancelled["cancelled"] is True and len(cancelled["queued_attempt_ids"]) == 1
     assert eas([*a, "jobs"]) == 0
@@ -39,10 +40,10 @@ def test_jobs_cancel_and_resume_from_the_command_line(installed, capsys, tmp_pat
     assert "cancelled" in (tmp_path / "jobs.csv").read_text()
     capsys.readouterr()
 
-    assert eas([*a, "empty-queue", "--job", "urgent"]) == 0
+    assert eas([*a, "empty-queue", "--job", "urgent", "--json"]) == 0
     # attempt 1: one scheduling pass numbered the urgent job's chain before the grid's
     assert json.loads(capsys.readouterr().out)["per_queue"] == {"execution_chain": [1]}
-    assert eas([*a, "reschedule", "--job", "grid"]) == 0
+    assert eas([*a, "reschedule", "--job", "grid", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["resumed"] == ["grid"]
 
 
@@ -51,11 +52,11 @@ def test_a_taken_job_name_and_an_unknown_job_are_one_line_errors(installed, caps
     chain = _chain(tmp_path, null_chain("once", 1))
     assert eas([*a, "submit", chain]) == 0
     capsys.readouterr()
-    assert eas([*a, "submit", chain]) == 2
+    assert eas([*a, "submit", chain]) == 1
     err = capsys.readouterr().err
     assert err == ("eas: error: a job named 'once' exists already: give the chain another "
                    "job_name, or allow_existing_job to add it to that job\n")
     assert eas([*a, "submit", "--allow-existing-job", chain]) == 0
     capsys.readouterr()
-    assert eas([*a, "cancel", "twice"]) == 2
+    assert eas([*a, "cancel", "twice"]) == 1
     assert capsys.readouterr().err == "eas: error: no job named 'twice'; jobs: once\n"

@@ -59,12 +59,12 @@ def _init(settings: Settings, args: argparse.Namespace) -> dict:
 
 
 def _empty_queue(settings: Settings, args: argparse.Namespace) -> dict:
-    if not args.queues:
+    if not args.queues and not args.job_name:
         plan = actions.empty_queue(settings, check_mode=True)
         if plan["attempt_ids"]:
             confirm(args, f"remove {plural(len(plan['attempt_ids']), 'waiting attempt')} from "
                           "every queue")
-    return actions.empty_queue(settings, queues=args.queues or None)
+    return actions.empty_queue(settings, queues=args.queues or None, job_name=args.job_name)
 
 
 def _save(settings: Settings, args: argparse.Namespace) -> dict:
@@ -75,12 +75,14 @@ def _save(settings: Settings, args: argparse.Namespace) -> dict:
 
 def _submit(settings: Settings, args: argparse.Namespace) -> dict:
     if args.src != "-":
-        return actions.submit(settings, src=args.src, validate_only=args.validate_only)
+        return actions.submit(settings, src=args.src, validate_only=args.validate_only,
+                              allow_existing_job=args.allow_existing_job, priority=args.priority)
     try:
         chain = json.load(sys.stdin)
     except ValueError as exc:
         raise ConfigError(f"standard input is not a JSON chain: {exc}") from None
-    return actions.submit(settings, chain=chain, validate_only=args.validate_only)
+    return actions.submit(settings, chain=chain, validate_only=args.validate_only,
+                          allow_existing_job=args.allow_existing_job, priority=args.priority)
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> tuple[dict, int]:
@@ -103,6 +105,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], dict]] = {
     "schedule": lambda s, a: actions.schedule(s),
     "reschedule": lambda s, a: actions.reschedule(s, job_name=a.job_name),
     "empty-queue": _empty_queue,
+    "jobs": lambda s, a: _report(s, a, "jobs"),
+    "cancel": lambda s, a: actions.cancel(s, job_name=a.job_name),
     "report": lambda s, a: _report(s, a, a.report),
     "logs": lambda s, a: _report(s, a, "logs"),
     "task": lambda s, a: actions.report(s, "task", task_id=a.task_id),

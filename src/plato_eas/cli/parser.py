@@ -215,14 +215,27 @@ def _actions(commands: _Builder) -> None:
     p.add_argument("src", metavar="CHAIN", help="chain file (JSON); '-' reads standard input")
     p.add_argument("--validate-only", action="store_true",
                    help="only check the chain; write nothing")
+    p.add_argument("--allow-existing-job", action="store_true",
+                   help="add the chain to an existing job of the same name (default: refuse)")
+    p.add_argument("--priority", type=int, metavar="N",
+                   help="the job's priority, -5 to 5 (higher runs first; default: the chain's)")
     commands.command("schedule", "one scheduling pass: queue every ready task")
-    p = commands.command("reschedule", "queue a new attempt for every unfinished task")
+    p = commands.command("reschedule", "queue a new attempt for every unfinished task "
+                                       "(naming a cancelled job resumes it)")
     p.add_argument("--job", dest="job_name", metavar="JOB", help="only this job's tasks")
     p = commands.command("empty-queue", "remove waiting attempts from the queues (their tasks "
                                         "wait for eas reschedule)")
     p.add_argument("queues", nargs="*", metavar="QUEUE",
                    help="queues (task types) to empty (default: every queue, asks first)")
+    p.add_argument("--job", dest="job_name", metavar="JOB",
+                   help="only the attempts of this job")
     p.add_argument("--yes", action="store_true", help="do not ask before emptying every queue")
+    p = commands.command("jobs", "every job: submitted, task counts by state, first start, "
+                                 "last end, state")
+    _add_report_filters(p, REPORTS["jobs"].filters, REPORTS["jobs"].has_csv)
+    p = commands.command("cancel", "cancel a job: its queued attempts leave the queue, its "
+                                   "running attempts are stopped (reschedule resumes it)")
+    p.add_argument("job_name", metavar="JOB", help="the job to cancel")
     p = commands.command("run", "embedded mode: scheduler and local workers until the job is "
                                 "finished or can make no more progress")
     p.add_argument("--workers", type=positive_int, default=defaults.LOCAL_WORKERS, metavar="N",
