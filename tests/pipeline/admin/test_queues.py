@@ -32,7 +32,10 @@ def test_emptying_the_queue_leaves_the_attempts_for_reschedule(installed):
     assert actions.empty_queue(installed, check_mode=True)["attempt_ids"] == queued
     emptied = actions.empty_queue(installed, queues=["execution_chain"])
     assert emptied == {"changed": True, "attempt_ids": queued,
-                       "per_queue": {"execution_chain": queued}, "job_name": None}
+                       "per_queue": {"execution_chain": queued}, "job_name": None,
+                       "msg": "removed 1 waiting attempt (execution_chain 1); their tasks wait,"
+                              " and are not scheduled again until `eas reschedule`"
+                              " (plato.eas.reschedule) queues them"}
     with Database(installed) as db:
         assert queue_depths(db)["execution_chain"] == 0
     assert actions.empty_queue(installed)["changed"] is False

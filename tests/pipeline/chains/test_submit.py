@@ -68,6 +68,7 @@ def test_validate_only_writes_nothing(db, installed):
 
 def test_submit_registers_one_root_chain_carrying_the_chain(db, installed):
     result = actions.submit(installed, chain=chain("file_dependency"))
+    assert result.pop("msg") == "submitted job file_dependency as task 1 (3 top-level tasks)"
     assert result == {"changed": True, "task_id": 1, "job_name": "file_dependency",
                       "task_count": 3, "valid": True, "job_exists": False, "priority": 0}
     row = db.read(lambda tx: tx.rows(

@@ -31,6 +31,8 @@ COMMANDS = {
     "task_info": ["task", "show"],
     "logs_info": ["logs"],
     "worker_plan_info": ["worker-plan"],
+    "jobs_info": ["jobs"],
+    "cancel": ["cancel"],
 }
 # (module, option) -> the CLI destination that takes its place
 TAKEN_BY = {
