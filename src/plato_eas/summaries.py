@@ -162,6 +162,15 @@ def local_run(result: dict[str, Any], timeout: float | None = None) -> str:
     if blocked:
         reasons.append(f"{plural(blocked, 'task')} {_verb(blocked, 'waits', 'wait')} for "
                        "inputs from failed tasks")
+    cancelled = summary.get("cancelled") or 0
+    if cancelled:
+        if result["job_name"]:
+            reasons.append(f"job {result['job_name']} is cancelled "
+                           f"({plural(cancelled, 'task')}); `eas reschedule --job "
+                           f"{result['job_name']}` (plato.eas.reschedule) resumes it")
+        else:
+            reasons.append(f"{plural(cancelled, 'task')} of cancelled jobs; "
+                           "`eas reschedule --job JOB` (plato.eas.reschedule) resumes one")
     unqueued = result.get("unqueued") or 0
     if unqueued:
         reasons.append(f"{plural(unqueued, 'task')} {_verb(unqueued, 'is', 'are')} waiting: "

@@ -205,17 +205,18 @@ def job_summary(tx: Tx, job_name: str | None = None, now: float | None = None,
 
 
 _UNQUEUED = (
-    "SELECT COUNT(*) FROM eas_task t INNER JOIN eas_scheduling_attempt a"
+    "SELECT COUNT(*) FROM eas_task t INNER JOIN eas_scheduling_attempt a"  # noqa: S608 (constant fragments)
     " ON a.schedulingAttemptId = (SELECT MAX(x.schedulingAttemptId)"
     " FROM eas_scheduling_attempt x WHERE x.taskId = t.taskId)"
     " WHERE (? IS NULL OR t.jobName = ?) AND a.isQueued = 0 AND a.isRunning = 0"
-    " AND a.isFinished = 0 AND a.errorFail = 0"
+    " AND a.isFinished = 0 AND a.errorFail = 0 AND NOT (" + CANCELLED_SQL + ")"
 )
 
 
 def unqueued_tasks(tx: Tx, job_name: str | None = None) -> int:
     """Waiting tasks whose latest attempt was taken off the queue (``empty_queue``): the
-    scheduler leaves them alone until ``reschedule`` queues them again."""
+    scheduler leaves them alone until ``reschedule`` queues them again. A cancelled attempt
+    is off the queue too but is counted as cancelled, not here."""
     return int(tx.scalar(_UNQUEUED, (job_name, job_name)))
 
 

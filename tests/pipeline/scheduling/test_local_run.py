@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import threading
 
+from job_helpers import null_chain, queued_job
 from pipeline_helpers import chain
 
 from plato_eas import actions, cli
@@ -119,3 +120,24 @@ def test_a_worker_killed_mid_run_is_reported_and_replaced(installed):
     assert result["finished"], result["stopped"]
     assert result["worker_errors"] == [f"worker {killed[0]} stopped (killed by signal 9); "
                                        "restarted"]
+
+
+def test_local_run_tells_unqueued_tasks_from_cancelled_ones(installed):
+    """Tasks taken off the queue by empty_queue wait for reschedule; the tasks of a cancelled
+    job are cancelled, and the run says which is which."""
+    queued = queued_job(installed, null_chain("emptied", 2))
+    assert actions.empty_queue(installed, job_name="emptied")["attempt_ids"] == queued
+    emptied = actions.local_run(installed, workers=1, job_name="emptied", timeout=60)
+    assert emptied["unqueued"] == 2
+    assert emptied["msg"] == (
+        "stopped: no more progress possible: 2 tasks are waiting: taken off the queue by "
+        "empty-queue, they are not scheduled again until `eas reschedule` "
+        "(plato.eas.reschedule) queues them")
+
+    queued_job(installed, null_chain("victim", 3))
+    actions.cancel(installed, "victim")
+    cancelled = actions.local_run(installed, workers=1, job_name="victim", timeout=60)
+    assert cancelled["unqueued"] == 0
+    assert cancelled["msg"] == (
+        "stopped: no more progress possible: job victim is cancelled (3 tasks); "
+        "`eas reschedule --job victim` (plato.eas.reschedule) resumes it")
