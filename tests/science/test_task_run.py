@@ -45,14 +45,14 @@ def test_synthesise_then_search_one_light_curve(tmp_path):
 
 def test_a_type_with_no_implementation_says_so(tmp_path):
     done = eas(tmp_path, "task", "run", "transit_search_exotrans")
-    assert done.returncode == 2
+    assert done.returncode == 1  # an operator error
     assert done.stderr.strip() == (
         "eas: error: transit_search_exotrans: no implementation installed (container eas-tda)")
 
 
 def test_bad_arguments_get_one_line(tmp_path):
     done = eas(tmp_path, "task", "run", "verify", "--input", "lightcurve")
-    assert done.returncode == 2 and "NAME=PATH" in done.stderr
+    assert done.returncode == 1 and "NAME=PATH" in done.stderr
     assert "Traceback" not in done.stderr
     done = eas(tmp_path, "task", "run", "no_such_type")
     assert done.stderr.strip() == "eas: error: unknown task type 'no_such_type'"

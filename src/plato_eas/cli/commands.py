@@ -76,13 +76,25 @@ def _save(settings: Settings, args: argparse.Namespace) -> dict:
 def _submit(settings: Settings, args: argparse.Namespace) -> dict:
     if args.src != "-":
         return actions.submit(settings, src=args.src, validate_only=args.validate_only,
-                              allow_existing_job=args.allow_existing_job, priority=args.priority)
+                              allow_existing_job=args.allow_existing_job, priority=args.priority,
+                              allow_unimplemented=args.allow_unimplemented)
     try:
         chain = json.load(sys.stdin)
     except ValueError as exc:
         raise ConfigError(f"standard input is not a JSON chain: {exc}") from None
     return actions.submit(settings, chain=chain, validate_only=args.validate_only,
-                          allow_existing_job=args.allow_existing_job, priority=args.priority)
+                          allow_existing_job=args.allow_existing_job, priority=args.priority,
+                          allow_unimplemented=args.allow_unimplemented)
+
+
+def _task(settings: Settings, args: argparse.Namespace) -> tuple[dict, int]:
+    if args.task_command == "show":
+        return actions.report(settings, "task", task_id=args.task_id), 0
+    from ..tasks.single import load_spec, run_task
+
+    result = run_task(args.task_type, load_spec(args.spec), inputs=args.input,
+                      outputs=args.output, workdir=args.workdir, settings=settings)
+    return result, 0 if result["passed"] else 1
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> tuple[dict, int]:
@@ -109,7 +121,6 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], dict]] = {
     "cancel": lambda s, a: actions.cancel(s, job_name=a.job_name),
     "report": lambda s, a: _report(s, a, a.report),
     "logs": lambda s, a: _report(s, a, "logs"),
-    "task": lambda s, a: actions.report(s, "task", task_id=a.task_id),
     "save": _save,
     "restore": lambda s, a: actions.db_restore(s, src=a.src, force=a.force),
     "scheduler": lambda s, a: actions.scheduler(s, interval=a.interval),
@@ -128,4 +139,6 @@ def dispatch(args: argparse.Namespace) -> tuple[dict, int]:
     settings = load_settings({name: getattr(args, name) for name in SETTINGS})
     if args.command == "run":
         return _run(settings, args)
+    if args.command == "task":
+        return _task(settings, args)
     return COMMANDS[args.command](settings, args), 0

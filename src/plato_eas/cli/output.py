@@ -15,6 +15,7 @@ def _extra_lines(args: argparse.Namespace, result: dict) -> list[str]:
                   f"{', ' + t['task_name'] if t.get('task_name') else ''}) waits on failed "
                   f"task(s) {', '.join(str(i) for i in t['blocked_by'])}"
                   for t in result.get("blocked", [])[:20]]
+        lines += result.get("worker_errors", [])
     if result.get("next_offset") is not None:  # a page of a paged report
         lines.append(f"more rows: --offset {result['next_offset']}")
     if "pages" in result and result.get("total"):
@@ -26,7 +27,8 @@ def _extra_lines(args: argparse.Namespace, result: dict) -> list[str]:
 
 def show(args: argparse.Namespace, result: dict) -> None:
     out = sys.stdout
-    if args.json:
+    # `eas task run` is for scripts and developers: its result is JSON
+    if args.json or (args.command == "task" and args.task_command == "run"):
         shown = {k: v for k, v in result.items() if k not in ("table", "csv")}
         out.write(json.dumps(shown, indent=2, default=str) + "\n")
         return

@@ -187,6 +187,18 @@ def _task(commands: _Builder) -> None:
         "show", "one task whole: description, files (versions, sizes, MD5, QC), input "
                 "metadata, every attempt (host, times, state, reason) and its log messages")
     show.add_argument("task_id", type=int, metavar="ID", help="the task's id")
+    run = _Builder(actions, commands.formatter).command(
+        "run", "science developers: run one task type outside any chain, in a scratch "
+               "directory, and print its outputs, metadata and QC as JSON")
+    run.add_argument("task_type", metavar="TYPE", help="the task type to run")
+    run.add_argument("--spec", metavar="FILE",
+                     help="JSON file of the task's fields (specs, lc_duration, ...)")
+    run.add_argument("--input", action="append", metavar="NAME=PATH",
+                     help="an input file of the task; may be repeated")
+    run.add_argument("--output", action="append", metavar="NAME=FILE",
+                     help="an output file the task writes; may be repeated")
+    run.add_argument("--workdir", metavar="DIR",
+                     help="scratch directory (default: a new temporary one)")
 
 
 def _daemons(commands: _Builder) -> None:
@@ -219,6 +231,9 @@ def _actions(commands: _Builder) -> None:
                    help="add the chain to an existing job of the same name (default: refuse)")
     p.add_argument("--priority", type=int, metavar="N",
                    help="the job's priority, -5 to 5 (higher runs first; default: the chain's)")
+    p.add_argument("--allow-unimplemented", action="store_true",
+                   help="accept task types no package on this node implements (the workers "
+                        "have packages this node lacks)")
     commands.command("schedule", "one scheduling pass: queue every ready task")
     p = commands.command("reschedule", "queue a new attempt for every unfinished task "
                                        "(naming a cancelled job resumes it)")

@@ -60,7 +60,7 @@ def test_cli_says_so_in_one_line(tmp_path):
         [sys.executable, "-m", "plato_eas.cli", "task", "run", "null", "--spec", str(spec),
          "--workdir", str(tmp_path / "scratch")],
         capture_output=True, text=True, env=env, check=False)
-    assert done.returncode == 2, done.stdout
+    assert done.returncode == 1, done.stdout
     *log, last = done.stderr.strip().splitlines()  # the task's log, then the reason
     assert last.startswith("eas: error: the task's output metadata['snr']")
     assert "Traceback" not in done.stderr
