@@ -145,19 +145,27 @@ def report_csv(result: dict[str, Any], check_mode: bool) -> str:
 
 
 def local_run(result: dict[str, Any], timeout: float | None = None) -> str:
-    """How an embedded run ended; when it stopped short, what the unfinished tasks wait for."""
+    """How an embedded run ended; when it stopped short, what the unfinished tasks wait for.
+    Failed tasks come first, in the words operators grep for."""
     summary = result["summary"]
     scope = f"job {result['job_name']}" if result["job_name"] else "all work"
     if result["finished"]:
         return f"finished: {scope}, {plural(summary['done'], 'task')} done"
+    why = _why_stopped(result)
+    if summary["failed"]:
+        return (f"{summary['failed']} task(s) failed; see plato.eas.errors_info "
+                "(`eas report errors`; `eas reschedule` tries again); " + why)
+    return why
+
+
+def _why_stopped(result: dict[str, Any]) -> str:
+    """Why a run that did not finish stopped, failed tasks aside."""
+    summary = result["summary"]
     if result.get("timed_out"):
         return result["stopped"]
     if result.get("stopped") not in (None, "no more progress possible"):
         return f"stopped: {result['stopped']}"
     reasons = []
-    if summary["failed"]:
-        reasons.append(f"{plural(summary['failed'], 'task')} failed (see `eas report errors` "
-                       "or plato.eas.errors_info; `eas reschedule` tries again)")
     blocked = len(result.get("blocked") or [])
     if blocked:
         reasons.append(f"{plural(blocked, 'task')} {_verb(blocked, 'waits', 'wait')} for "
@@ -182,7 +190,10 @@ def local_run(result: dict[str, Any], timeout: float | None = None) -> str:
     if left > 0:
         reasons.append(f"{plural(left, 'task')} {_verb(left, 'waits', 'wait')} for inputs "
                        "that no task will produce")
-    return "stopped: no more progress possible: " + "; ".join(reasons or ["nothing left to run"])
+    if not reasons:
+        return "stopped: no more progress possible" + (
+            "" if summary["failed"] else ": nothing left to run")
+    return "stopped: no more progress possible: " + "; ".join(reasons)
 
 
 def worker_plan(result: dict[str, Any]) -> str:

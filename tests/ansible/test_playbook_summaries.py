@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from eas_ansible_helpers import BIN, ROOT, run
 
+from plato_eas.model.schema import TABLE_NAMES
+
+TABLES = len(TABLE_NAMES)
+
 
 def messages(output: str) -> list[str]:
     """The ``msg`` of every debug task, from the default callback's JSON results."""
@@ -41,11 +45,11 @@ def test_init_schema_in_check_mode_says_what_it_would_create_and_creates_nothing
         playbook, tmp_path):
     _, said = playbook("init_schema", "--check")
     assert len(said) == 1 and re.fullmatch(
-        r"would create 18 tables; would load \d+ task types, 2 containers from the registry "
+        rf"would create {TABLES} tables; would load \d+ task types, 2 containers from the registry "
         r"\(schema version \d+\)", said[0]), said
     assert not (tmp_path / "eas.sqlite").exists()
     _, said = playbook("init_schema")
-    assert re.fullmatch(r"created 18 tables; loaded \d+ task types, 2 containers from the "
+    assert re.fullmatch(rf"created {TABLES} tables; loaded \d+ task types, 2 containers from the "
                         r"registry \(schema version \d+\)", said[0]), said
     _, said = playbook("init_schema", "--check")
     assert re.fullmatch(r"schema version \d+ is up to date; nothing to do", said[0]), said
@@ -91,5 +95,5 @@ def test_db_restore_says_what_it_restored_once_and_would_in_check_mode(playbook,
                     "data"]
     _, said = playbook("db_restore", eas_dump_src=dump, eas_restore_force=True)
     assert len(said) == 1 and "=" not in said[0]
-    assert re.fullmatch(rf"restored {re.escape(dump)}: 18 tables, \d+ rows \(1 task\), "
+    assert re.fullmatch(rf"restored {re.escape(dump)}: {TABLES} tables, \d+ rows \(1 task\), "
                         r"replacing 3 tables that held data", said[0]), said

@@ -9,6 +9,9 @@ from cli_helpers import eas, eas_here, eas_on_terminal
 from pipeline_helpers import CHAINS
 
 from plato_eas.db import Database
+from plato_eas.model.schema import TABLE_NAMES
+
+TABLES = len(TABLE_NAMES)
 
 
 def _tables(settings) -> int:
@@ -35,12 +38,12 @@ def populated(installed, capsys):
 def test_dropping_a_database_with_tasks_needs_yes_off_a_terminal(populated, capsys):
     status, out, err = eas_here(capsys, populated, "init", "--absent")
     assert status == 1 and out == ""
-    assert err == (f"eas: error: drop the 18 plato_eas tables of {populated.db_path}, with their "
-                   "1 task and every attempt, log and file record: refusing without --yes "
+    assert err == (f"eas: error: drop the {TABLES} plato_eas tables of {populated.db_path}, "
+                   "with their 1 task and every attempt, log and file record: refusing without --yes "
                    "(standard input is not a terminal)\n")
-    assert _tables(populated) == 18
+    assert _tables(populated) == TABLES
     status, out, _ = eas_here(capsys, populated, "init", "--absent", "--yes")
-    assert status == 0 and out == "dropped 18 tables holding 1 task\n"
+    assert status == 0 and out == f"dropped {TABLES} tables holding 1 task\n"
     assert _tables(populated) == 0
 
 
@@ -48,15 +51,15 @@ def test_dropping_asks_on_a_terminal_and_a_no_keeps_everything(populated):
     status, printed = eas_on_terminal(populated, "init", "--absent", answer="n")
     assert status == 1 and "with their 1 task and every attempt" in printed
     assert "[y/N]" in printed and "nothing done" in printed
-    assert _tables(populated) == 18
+    assert _tables(populated) == TABLES
     status, printed = eas_on_terminal(populated, "init", "--absent", answer="y")
-    assert status == 0 and "dropped 18 tables holding 1 task" in printed
+    assert status == 0 and f"dropped {TABLES} tables holding 1 task" in printed
     assert _tables(populated) == 0
 
 
 def test_dropping_a_database_without_tasks_does_not_ask(installed, capsys):
     status, out, _ = eas_here(capsys, installed, "init", "--absent")
-    assert status == 0 and out == "dropped 18 tables\n" and _tables(installed) == 0
+    assert status == 0 and out == f"dropped {TABLES} tables\n" and _tables(installed) == 0
 
 
 def test_emptying_every_queue_needs_yes_but_naming_queues_does_not(populated, capsys):

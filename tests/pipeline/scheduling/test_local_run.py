@@ -34,8 +34,8 @@ def test_local_run_says_why_it_did_not_succeed(installed):
     actions.submit(installed, chain=chain("failing"))
     result = actions.local_run(installed, workers=1, job_name="failing", timeout=60)
     assert result["failure"] == result["msg"] == (
-        "stopped: no more progress possible: 1 task failed (see `eas report errors` or "
-        "plato.eas.errors_info; `eas reschedule` tries again); 1 task waits for inputs from "
+        "1 task(s) failed; see plato.eas.errors_info (`eas report errors`; `eas reschedule` "
+        "tries again); stopped: no more progress possible: 1 task waits for inputs from "
         "failed tasks")
     actions.submit(installed, chain=chain("null_parallel"))
     result = actions.local_run(installed, workers=1, job_name="null_parallel", timeout=0.01)
