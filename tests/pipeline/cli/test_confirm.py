@@ -39,8 +39,8 @@ def test_dropping_a_database_with_tasks_needs_yes_off_a_terminal(populated, caps
     status, out, err = eas_here(capsys, populated, "init", "--absent")
     assert status == 1 and out == ""
     assert err == (f"eas: error: drop the {TABLES} plato_eas tables of {populated.db_path}, "
-                   "with their 1 task and every attempt, log and file record: refusing without --yes "
-                   "(standard input is not a terminal)\n")
+                   "with their 1 task and every attempt, log and file record: refusing "
+                   "without --yes (standard input is not a terminal)\n")
     assert _tables(populated) == TABLES
     status, out, _ = eas_here(capsys, populated, "init", "--absent", "--yes")
     assert status == 0 and out == f"dropped {TABLES} tables holding 1 task\n"
