@@ -6,6 +6,7 @@ worker processes)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import threading
@@ -41,7 +42,8 @@ def test_local_run_says_why_it_did_not_succeed(installed):
     result = actions.local_run(installed, workers=1, job_name="null_parallel", timeout=0.01)
     assert result["timed_out"]
     assert result["failure"].startswith("timed out after 0.01 s with work left")
-    assert result["failure"].endswith("; 0 attempts returned to the queue")
+    # a worker may have claimed the task in the 0.01 s: its attempt goes back to the queue
+    assert re.search(r"; [01] attempts? returned to the queue$", result["failure"])
 
 
 def _job(name: str, sleep: float | None = None) -> dict:
