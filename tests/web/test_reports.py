@@ -209,4 +209,4 @@ def test_every_new_report_from_the_cli(filled):
             filled, "report", name, check=False)
         assert done.returncode == 0 and done.stdout.strip() and not done.stderr, name
     done = eas(filled, "report", "task", check=False)
-    assert (done.returncode, done.stderr) == (2, "eas: error: report task needs a task_id\n")
+    assert (done.returncode, done.stderr) == (1, "eas: error: report task needs a task_id\n")
