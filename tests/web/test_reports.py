@@ -10,6 +10,7 @@ import pytest
 
 from plato_eas import actions
 from plato_eas.db import Database
+from plato_eas.errors import JobError
 from plato_eas.reports import ReportError, build_report, run_report
 
 
@@ -37,7 +38,7 @@ def test_jobs(db, raw):
     assert demo["first_start"] <= demo["last_end"]
     only = run_report(db, "jobs", job_name="failing")
     assert [r["job_name"] for r in only["rows"]] == ["failing"] and "blocked" in only["table"]
-    with pytest.raises(ReportError, match="no job named 'nope'"):
+    with pytest.raises(JobError, match="no job named 'nope'"):
         run_report(db, "jobs", job_name="nope")
     assert demo["by_type"] is None  # only with a job_name
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..db import Database
+from ..model import jobs as jobs_model
 from ..model.schema import check_version
 from . import csv_stream, render
 from .base import Report, ReportError
@@ -113,6 +114,8 @@ def _checked(db: Database, name: str, filters: dict[str, Any]) -> dict[str, Any]
                           f"its filters: {', '.join(spec.filters)}")
     # No schema, or a newer one: say so instead of a SQL error (older ones are read as they are).
     db.read(lambda tx: check_version(tx, read_only=True))
+    if "job_name" in given:  # an unknown job is an error, not an empty report
+        db.read(lambda tx: jobs_model.require(tx, given["job_name"]))
     return given
 
 

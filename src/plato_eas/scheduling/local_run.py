@@ -32,7 +32,7 @@ from .. import defaults, summaries
 from ..admin.queues import check_implementation
 from ..db import Database, marks
 from ..errors import Interrupted
-from ..model import attempts
+from ..model import attempts, jobs
 from ..model.schema import check_version
 from ..model.states import (
     STATES,
@@ -328,6 +328,8 @@ def run_local(settings: Settings, workers: int = defaults.LOCAL_WORKERS,
     (a live display); never when None."""
     with Database(settings) as db:
         db.read(check_version)
+        if job_name is not None:  # an unknown job is an error, not a run that does nothing
+            db.read(lambda tx: jobs.require(tx, job_name))
         check_implementation(db)
     report = _Reporter(progress, job_name, settings.max_heartbeat_age)
     with _Signals() as signals:

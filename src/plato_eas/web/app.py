@@ -28,7 +28,7 @@ from flask import (
 )
 
 from ..db import Database
-from ..errors import DatabaseError, EasError
+from ..errors import DatabaseError, EasError, JobError
 from ..model.states import (
     CANCELLED,
     DONE,
@@ -122,7 +122,7 @@ def _eas_error(exc: EasError) -> tuple[str, int]:
         current_app.config["EAS_CONNECTIONS"].db = None
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     status = 503 if isinstance(exc, DatabaseError) else 400
-    if isinstance(exc, ReportError) and message.startswith("no "):
+    if isinstance(exc, (ReportError, JobError)) and message.startswith("no "):
         status = 404
     return render_template("error.html", message=message, status=status), status
 

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 from cli_helpers import EAS, eas, eas_here, settings_args
+from job_helpers import null_chain, queued_job
 from pipeline_helpers import CHAINS
 
 from plato_eas.cli.parser import build_parser, package_version
@@ -137,3 +138,27 @@ def test_a_reader_that_stops_reading_ends_it_quietly(ran):
         ["bash", "-c", 'set -o pipefail; "$@" | head -n 1', "eas", *EAS, *settings_args(ran),
          "report", "job_tree"], capture_output=True, text=True)
     assert shell.stdout.startswith("Task ") and "Traceback" not in shell.stderr
+
+
+
+@pytest.mark.parametrize("command", [
+    ["report", "progress"], ["report", "job_tree"], ["report", "errors"], ["report", "queue"],
+    ["report", "jobs"], ["report", "failures"], ["logs"], ["run"]])
+def test_an_unknown_job_is_an_error_listing_the_jobs(ran, capsys, command):
+    status, out, err = eas_here(capsys, ran, *command, "--job", "nope")
+    assert (status, out) == (1, ""), err
+    assert err == "eas: error: no job named 'nope'; jobs: failing, null_parallel\n"
+
+
+def test_the_queue_report_filters_by_queue_job_and_id_count(installed, capsys):
+    for job in ("first", "second"):
+        queued_job(installed, null_chain(job, 3))
+    status, out, err = eas_here(capsys, installed, "report", "queue", "--json", "--queue",
+                                "null", "--job", "second", "--show-ids", "5")
+    assert status == 0, err
+    assert [(r["queue"], r["messages"], len(r["ids"])) for r in json.loads(out)["rows"]] == \
+        [("null", 3, 3)]
+    status, out, err = eas_here(capsys, installed, "report", "queue", "--json", "--queue",
+                                "null", "--show-ids", "5")
+    assert [(r["queue"], r["messages"], r["ids"]) for r in json.loads(out)["rows"]] == \
+        [("null", 6, None)]

@@ -63,7 +63,8 @@ def test_streamed_csv_is_the_whole_reports_csv_across_pages(db, tmp_path, monkey
                                                             name, seed):
     _populate(Builder(db), seed, 60)
     monkeypatch.setattr(csv_stream, "PAGE", 7)
-    for filters in ({}, {"job_name": "a"}, {"task_type": "search"}, {"job_name": "none"}):
+    for filters in ({}, {"job_name": "a"}, {"task_type": "search"},
+                    {"job_name": "b", "task_type": "none"}):
         dest = tmp_path / f"{name}.csv"
         dest.unlink(missing_ok=True)
         result = write_report_csv(db, name, dest, **filters)
