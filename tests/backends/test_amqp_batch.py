@@ -35,7 +35,7 @@ def queue(rabbitmq):
 
 def test_every_message_is_in_the_queue_when_it_returns(rabbitmq, queue):
     bodies = [str(i).encode() for i in range(3000)]
-    publish_batch(pika, _parameters(rabbitmq), [(QUEUE, b) for b in bodies], PERSISTENT)
+    publish_batch(pika, _parameters(rabbitmq), [(QUEUE, b, PERSISTENT) for b in bodies])
     assert queue.queue_declare(QUEUE, passive=True).method.message_count == 3000
     first = queue.basic_get(QUEUE, auto_ack=True)
     assert first[2] == b"0"
@@ -45,13 +45,11 @@ def test_an_unreachable_broker_is_raised_for_the_caller_to_retry(rabbitmq, queue
     from backend_servers import free_port
 
     with pytest.raises(pika.exceptions.AMQPConnectionError):
-        publish_batch(pika, _parameters(rabbitmq, mq_port=free_port()), [(QUEUE, b"1")],
-                      PERSISTENT)
+        publish_batch(pika, _parameters(rabbitmq, mq_port=free_port()), [(QUEUE, b"1", PERSISTENT)])
     with pytest.raises(pika.exceptions.AMQPConnectionError):  # authentication refused
-        publish_batch(pika, _parameters(rabbitmq, mq_password="wrong"), [(QUEUE, b"1")],
-                      PERSISTENT)
+        publish_batch(pika, _parameters(rabbitmq, mq_password="wrong"), [(QUEUE, b"1", PERSISTENT)])
     assert queue.queue_declare(QUEUE, passive=True).method.message_count == 0
 
 
 def test_nothing_to_send_opens_no_connection(rabbitmq):
-    publish_batch(pika, _parameters(rabbitmq, mq_port=1), [], PERSISTENT)  # no error: no call
+    publish_batch(pika, _parameters(rabbitmq, mq_port=1), [])  # no error: no call
