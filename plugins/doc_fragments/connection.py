@@ -1,6 +1,6 @@
 # Copyright: PLATO WP36 EAS team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options shared by every plato.eas module (SPEC §9, §12)."""
+"""Connection options shared by every plato.eas module."""
 
 
 class ModuleDocFragment:

@@ -1,6 +1,6 @@
 # Copyright: PLATO WP36 EAS team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared Ansible glue for the plato.eas modules (SPEC §12).
+"""Shared Ansible glue for the plato.eas modules.
 
 One common argument spec for the connection options (documented once, in the
 ``plato.eas.connection`` doc fragment) and its mapping onto ``plato_eas`` settings. No
@@ -42,7 +42,7 @@ except ImportError:
 
 HAS_PLATO_EAS = PLATO_EAS_IMPORT_ERROR is None
 
-# (option name, Ansible type, secret?) -- the names are plato_eas setting names (SPEC §9) and
+# (option name, Ansible type, secret?) -- the names are plato_eas setting names and
 # each one also falls back to the EAS_<NAME> environment variable the daemons read.
 _CONNECTION_OPTIONS = (
     ("db_engine", "str", False),
@@ -98,7 +98,7 @@ def connection_argument_spec():
 
 def eas_argument_spec(**module_options):
     """The common connection spec plus a module's own options (which may not redefine a
-    connection option: connection settings are defined once, SPEC §12)."""
+    connection option: connection settings are defined once)."""
     spec = connection_argument_spec()
     clash = sorted(set(spec) & set(module_options))
     if clash:

@@ -7,7 +7,7 @@ module: worker_plan_info
 short_description: Plan the EAS worker Deployments (resources, replicas) from the registry
 version_added: 0.1.0
 description:
-  - Reads the task-type registry (SPEC §7) and returns, for each worker container, what its
+  - Reads the task-type registry and returns, for each worker container, what its
     Kubernetes Deployment C(eas-worker-<container>) should be - image, command, task types,
     CPU/GPU/memory requests and limits, replicas. It talks to no Kubernetes API itself; the
     C(plato.eas.eas_workers) and C(plato.eas.eas_scale) roles render and apply Deployments
