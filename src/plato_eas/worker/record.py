@@ -1,6 +1,7 @@
 """Record a finished attempt: one transaction that closes the attempt, moves its output files
 into place and imports them as product versions (MD5, size, QC), stores its log records and
-output metadata, and — for control-flow tasks — registers the children it expanded into.
+output metadata, and — for control-flow tasks — registers the children it expanded into
+and queues those ready to run (no scheduling pass in between).
 
 Closing the attempt (``attempts.finish``) is conditional on it still being ours (running,
 unfinished), and the files move only after it, inside the same transaction: if the scheduler
@@ -123,8 +124,9 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
                                outcome.cpu, outcome.cpu_children, time.time(),
                                outcome.failure_kind):
             return False
+        expanded: list[int] = []
         if children and passed and not _has_children(tx, ctx.task_id):
-            register_children(tx, ctx.task_id, children)  # marked: the next pass checks them
+            expanded = register_children(tx, ctx.task_id, children)  # marked for a check
         file_metadata = []
         for sem, row in versions:
             version_id = tx.insert(
@@ -138,8 +140,8 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
         if outcome.metadata:
             write_items(tx, "schedulingAttemptId", [(ctx.attempt_id, outcome.metadata)])
         if queue is not None:  # what this result made ready runs now, not at the next pass
-            queued.extend(queue_marked(tx, queue, checks.consumers(tx, ctx.task_id),
-                                       time.time()))
+            ready = [*checks.consumers(tx, ctx.task_id), *expanded]  # readers and children
+            queued.extend(queue_marked(tx, queue, ready, time.time()))
         nxt = following(tx) if following is not None else None
         if nxt is not None:
             taken.append(nxt)

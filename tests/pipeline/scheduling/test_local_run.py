@@ -78,8 +78,7 @@ def test_timeout_names_what_the_workers_were_running(installed):
     # an older job's long task is queued first: the only worker serves it (oldest first)
     actions.submit(installed, chain=_job("older", sleep=4))
     actions.schedule(installed)
-    serve(installed, until_empty=True)  # expands its root
-    actions.schedule(installed)  # queues the nap
+    serve(installed, until_empty=True, task_types=["execution_chain"])  # queues the nap
     actions.submit(installed, chain=_job("newer"))
     result = actions.local_run(installed, workers=1, job_name="newer", timeout=1.5)
     assert result["timed_out"] and not result["finished"]

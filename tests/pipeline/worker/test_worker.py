@@ -35,7 +35,8 @@ def _task_states(settings) -> dict[str, str]:
 def test_reader_waits_until_the_file_it_reads_passed_qc(installed):
     actions.submit(installed, chain=chain("file_dependency"))
     _step(installed, ["execution_chain"])  # expand the chain, run nothing else
-    assert actions.schedule(installed)["task_ids"] == [2]  # only the producer is ready
+    # the expansion queued what was ready (only the producer) itself: no pass in between
+    assert actions.schedule(installed)["task_ids"] == []
     assert _task_states(installed) == {
         "root": "done", "producer": "queued", "consumer": "waiting", "last": "waiting"}
     Worker(installed, task_types=["null"]).run(until_empty=True, max_attempts=1)
@@ -125,8 +126,7 @@ def test_task_that_kills_its_process_fails_cleanly_and_the_worker_goes_on(instal
     job = {"job_name": "crash", "task_list": [{"task": "error", "name": "boom"},
                                               {"task": "null", "name": "after"}]}
     actions.submit(installed, chain=job)
-    _step(installed)
-    assert _step(installed) == 2
+    assert _step(installed) == 3  # the root, then the children its expansion queued
     assert _task_states(installed) == {"root": "done", "boom": "failed", "after": "done"}
     text = _rows(installed, "SELECT errorText FROM eas_scheduling_attempt WHERE taskId = 2")
     assert "task process exited with status 3" in text[0]["errorText"]
