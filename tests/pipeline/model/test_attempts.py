@@ -15,7 +15,9 @@ def _one_queued_null(settings) -> int:
     actions.submit(settings, chain={"job_name": "one", "task_list": [{"task": "null"}]})
     actions.schedule(settings)
     Worker(settings, task_types=["execution_chain"]).run(until_empty=True)
-    (attempt_id,) = actions.schedule(settings)["attempt_ids"]
+    with Database(settings) as db:  # queued by the expansion's own transaction
+        (attempt_id,) = db.read(lambda tx: [r[0] for r in tx.tuples(
+            "SELECT schedulingAttemptId FROM eas_scheduling_attempt WHERE isQueued = 1")])
     return attempt_id
 
 

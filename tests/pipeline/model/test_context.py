@@ -14,7 +14,9 @@ def test_an_attempt_context_holds_the_task_its_files_and_its_description(install
     actions.submit(installed, chain=chain("file_dependency"))
     actions.schedule(installed)
     Worker(installed, task_types=["execution_chain"]).run(until_empty=True)
-    (producer,) = actions.schedule(installed)["attempt_ids"]
+    with Database(installed) as db:  # queued by the expansion's own transaction
+        (producer,) = db.read(lambda tx: [r[0] for r in tx.tuples(
+            "SELECT schedulingAttemptId FROM eas_scheduling_attempt WHERE isQueued = 1")])
     Worker(installed, task_types=["null"]).run(until_empty=True, max_attempts=1)
     with Database(installed) as db:  # queued by the producer's recording transaction
         (consumer,) = db.read(lambda tx: [r[0] for r in tx.tuples(

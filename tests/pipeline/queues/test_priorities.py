@@ -60,7 +60,8 @@ def test_a_small_urgent_job_submitted_after_a_large_grid_runs_next(installed):
     actions.submit(installed, chain=grid_chain("grid", GRID))
     for _ in ("root", "loop"):
         actions.schedule(installed)
-        assert Worker(installed, task_types=CONTROL_FLOW).run(until_empty=True) == 1
+        assert Worker(installed, task_types=CONTROL_FLOW).run(until_empty=True,
+                                                             max_attempts=1) == 1
     actions.schedule(installed)
     assert len(attempts_of_type(installed, "grid", "execution_chain", queued=True)) == GRID
     worker = Worker(installed)  # every type, as a real worker serves them

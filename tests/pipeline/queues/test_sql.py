@@ -24,7 +24,10 @@ def _queue_nulls(settings, n: int) -> list[int]:
     actions.submit(settings, chain=_null_chain(n))
     actions.schedule(settings)
     Worker(settings, task_types=["execution_chain"]).run(until_empty=True)
-    return actions.schedule(settings)["attempt_ids"]
+    with Database(settings) as db:  # queued by the expansion's own transaction
+        return db.read(lambda tx: [r[0] for r in tx.tuples(
+            "SELECT schedulingAttemptId FROM eas_scheduling_attempt WHERE isQueued = 1 "
+            "ORDER BY schedulingAttemptId")])
 
 
 def _attempt_rows(settings) -> list[dict]:
