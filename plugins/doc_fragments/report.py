@@ -1,6 +1,7 @@
 # Copyright: PLATO WP36 EAS team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The filters and CSV destination of the reports that can be written as CSV files."""
+"""The filters and CSV destination of the reports that can be written as CSV files
+(plato.eas.report), and what a report module with a CSV file does (plato.eas.report.csv_file)."""
 
 
 class ModuleDocFragment:
@@ -23,6 +24,11 @@ options:
         grow with the number of attempts; the result then says how many rows it holds
         (RV(csv_rows)) instead of returning them.
     type: path
+"""
+
+    # What a read-only report with an optional CSV file (O(dest)) does in check mode, with
+    # --diff and when run again: shared by every such module.
+    CSV_FILE = r"""
 attributes:
   check_mode:
     support: full

@@ -57,16 +57,7 @@ options:
     type: path
 extends_documentation_fragment:
   - plato.eas.connection
-attributes:
-  check_mode:
-    support: full
-    description: Reports whether O(dest) would change and writes nothing.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to show a diff of.
-  idempotent:
-    support: full
-    description: Without O(dest) never changes anything; with it, a second run reports no change.
+  - plato.eas.report.csv_file
 seealso:
   - module: plato.eas.errors_info
   - module: plato.eas.task_info

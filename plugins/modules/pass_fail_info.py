@@ -18,6 +18,7 @@ author:
 extends_documentation_fragment:
   - plato.eas.connection
   - plato.eas.report
+  - plato.eas.report.csv_file
 seealso:
   - module: plato.eas.timings_info
 """
