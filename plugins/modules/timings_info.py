@@ -11,7 +11,7 @@ description:
     including child processes, in seconds.
   - With O(dest), also writes the CSV form - one table per (job, task type) whose columns
     are the task's short input metadata values (loop variables and the like) followed by the
-    three run times.
+    text table's columns - start time, task id, attempt id and the three run times.
   - Replaces the prototype's C(diagnostics/timings_list.py) and
     C(diagnostics/timings_to_csv.py).
 author:

@@ -38,8 +38,9 @@ from .task import task
 from .task_tree import task_tree
 from .timeline import timeline
 from .timing_summary import timing_summary
-from .timings import CSV_TIMES, timings
+from .timings import CSV_COLUMNS as TIMINGS_CSV_COLUMNS
 from .timings import csv_pages as timings_pages
+from .timings import timings
 from .workers import workers
 
 __all__ = ["REPORTS", "Report", "ReportError", "build_report", "csv_report", "run_report",
@@ -66,7 +67,7 @@ REPORTS: dict[str, ReportSpec] = {
                          "every error and traceback logged by tasks, oldest first"),
     "timings": ReportSpec(timings, ("job_name", "task_type"), True,
                           "wall-clock and CPU seconds of every attempt that ran",
-                          (timings_pages, CSV_TIMES)),
+                          (timings_pages, TIMINGS_CSV_COLUMNS)),
     "pass_fail": ReportSpec(pass_fail, ("job_name", "task_type"), True,
                             "recorded outcomes (PASS = 1) per job and task type, by input "
                             "metadata", (pass_fail_pages, PASS_FAIL_VALUES)),

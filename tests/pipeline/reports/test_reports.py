@@ -167,6 +167,7 @@ def test_timings_lists_every_started_attempt(db, build):
 
 
 def test_timings_csv_is_one_table_per_job_and_task_type(db, build, tmp_path):
+    """Keyed by input metadata, then the text table's columns (job and type are the title)."""
     timed(build, "synthesis", "a", 3.0, size=2, size_index=1)
     timed(build, "synthesis", "a", 1.5, size=1, size_index=0, note="x" * 30)
     timed(build, "search", "a", 2.0, tda="bls")
@@ -176,17 +177,17 @@ def test_timings_csv_is_one_table_per_job_and_task_type(db, build, tmp_path):
     assert result["changed"] is True and result["dest"] == str(dest)
     assert dest.read_text() == (
         "# a / search\n"
-        "tda,wall_clock,cpu,cpu_inc_children\n"
-        "bls,2,1,2\n"
+        "tda,start_time,task_id,attempt_id,wall_clock,cpu,cpu_inc_children\n"
+        "bls,2023-11-14 22:13:20,3,3,2,1,2\n"
         "\n"
         "# a / synthesis\n"
-        "size,size_index,wall_clock,cpu,cpu_inc_children\n"
-        "1,0,1.5,0.75,1.5\n"
-        "2,1,3,1.5,3\n"
+        "size,size_index,start_time,task_id,attempt_id,wall_clock,cpu,cpu_inc_children\n"
+        "1,0,2023-11-14 22:13:20,2,2,1.5,0.75,1.5\n"
+        "2,1,2023-11-14 22:13:20,1,1,3,1.5,3\n"
         "\n"
         "# b / synthesis\n"
-        "wall_clock,cpu,cpu_inc_children\n"
-        "4,2,4\n")
+        "start_time,task_id,attempt_id,wall_clock,cpu,cpu_inc_children\n"
+        "2023-11-14 22:13:20,4,4,4,2,4\n")
 
 
 def _csv_headers(text: str) -> list[list[str]]:
