@@ -94,7 +94,8 @@ options:
     description:
       - Root of the input/output file repository; task working directories live under
         C(<data_dir>/output).
-      - Environment variable E(EAS_DATA_DIR). Default C(<python prefix>/var/plato-eas/data).
+      - Environment variable E(EAS_DATA_DIR). Default C(<python prefix>/var/plato-eas/data),
+        or C($EAS_HOME/data) when E(EAS_HOME) is set.
     type: path
   registry_file:
     description:
