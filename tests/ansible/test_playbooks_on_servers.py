@@ -76,6 +76,6 @@ def test_every_playbook_on_mariadb(queue: str, running_servers, tmp_path: Path,
             rabbitmq.delete_queues(registry_queue_names())
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
     assert "failed=0" in proc.stdout
-    assert f"{queue} queues:" in proc.stdout  # init_queues reported the implementation
+    assert f"queue implementation {queue}" in proc.stdout  # init_queues reported it
     for secret in (mariadb.password, rabbitmq.password):
         assert secret and secret not in proc.stdout and secret not in proc.stderr
