@@ -8,10 +8,10 @@ import multiprocessing
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 from backend_helpers import add_null_tasks, amqp_options, init, mysql_settings_for, new_host
+from pipeline.pipeline_helpers import alive, wait_for
 
 from plato_eas import actions
 from plato_eas.db import Database
@@ -107,23 +107,6 @@ def test_cancel_takes_only_that_jobs_attempts_off_the_queue(installed):
     assert Worker(installed, task_types=["null"]).run(until_empty=True) == 20
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rpartition(")")[2].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-
-
-def _wait_for(predicate, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return bool(predicate())
-
-
 def _null_rows(settings, job: str) -> list[dict]:
     with Database(settings) as db:
         return db.read(lambda tx: tx.rows(
@@ -155,14 +138,14 @@ def test_cancel_stops_a_running_attempt_of_a_real_worker(installed, monkeypatch,
     worker = CTX.Process(target=_serve_null, args=(installed,))
     worker.start()
     try:
-        assert _wait_for(pid_file.exists, 30), "the task never started"
+        assert wait_for(pid_file.exists, 30), "the task never started"
         sleeper = int(pid_file.read_text())
         result = actions.cancel(installed, "victim")
         assert len(result["running_attempt_ids"]) == 1
-        assert _wait_for(lambda: not _alive(sleeper), 15), "the task outlived the cancel"
+        assert wait_for(lambda: not alive(sleeper), 15), "the task outlived the cancel"
         queued_job(installed, {"job_name": "next", "task_list": [
             {"task": "null", "name": "after"}]})
-        assert _wait_for(lambda: [r["isFinished"] for r in _null_rows(installed, "next")]
+        assert wait_for(lambda: [r["isFinished"] for r in _null_rows(installed, "next")]
                          == [1], 30), "the worker did not go on"
         assert worker.is_alive()
     finally:

@@ -14,6 +14,7 @@ import time
 
 import pytest
 from backend_helpers import amqp_options, init, mysql_settings_for
+from pipeline.pipeline_helpers import alive, wait_for
 
 from plato_eas import actions
 from plato_eas.db import Database
@@ -55,23 +56,6 @@ def _run_all(settings) -> float:
     while actions.schedule(settings)["attempt_ids"]:
         Worker(settings).run(until_empty=True)
     return time.monotonic() - start
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rpartition(")")[2].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-
-
-def _wait_for(predicate, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return bool(predicate())
 
 
 # -- recording: values MariaDB cannot hold ---------------------------------------------------
@@ -184,7 +168,7 @@ def test_sigterm_to_eas_run_gives_the_attempt_back(mysql_backend, monkeypatch):
         env=_environment(mysql_backend), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True)
     try:
-        assert _wait_for(lambda: _by_name(mysql_backend).get("long", {}).get("isRunning"), 30)
+        assert wait_for(lambda: _by_name(mysql_backend).get("long", {}).get("isRunning"), 30)
         os.kill(proc.pid, signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     finally:
@@ -207,7 +191,7 @@ def test_attempts_of_a_killed_worker_go_back_to_the_queue(mysql_backend, monkeyp
     actions.schedule(mysql_backend)
     worker = CTX.Process(target=_serve, args=(mysql_backend,))
     worker.start()
-    assert _wait_for(lambda: _by_name(mysql_backend)["long"]["isRunning"] == 1, 30)
+    assert wait_for(lambda: _by_name(mysql_backend)["long"]["isRunning"] == 1, 30)
     host = _by_name(mysql_backend)["long"]["hostId"]
     os.kill(worker.pid, signal.SIGKILL)  # no chance to give anything back itself
     worker.join()
@@ -235,7 +219,7 @@ def test_late_attempt_never_overwrites_the_recorded_file(mysql_backend, monkeypa
     late.start()
     stopped: list[int] = []
     try:
-        assert _wait_for(pid_file.exists, 20)
+        assert wait_for(pid_file.exists, 20)
         for pid in (late.pid, int(pid_file.read_text())):
             os.kill(pid, signal.SIGSTOP)
             stopped.append(pid)
@@ -252,4 +236,4 @@ def test_late_attempt_never_overwrites_the_recorded_file(mysql_backend, monkeypa
     assert [v["generatedByTaskExecution"] for v in versions] == [retry["schedulingAttemptId"]]
     on_disk = (mysql_backend.output_dir / "x.lc").read_bytes()
     assert hashlib.md5(on_disk).hexdigest() == versions[0]["fileMD5"]
-    assert not _alive(late.pid)
+    assert not alive(late.pid)
