@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 from backend_helpers import add_null_tasks, amqp_options, init, mysql_settings_for, new_host
-from pipeline.pipeline_helpers import alive, wait_for
+from pipeline.pipeline_helpers import alive, started_attempts, wait_for
 
 from plato_eas import actions
 from plato_eas.db import Database
@@ -204,15 +204,6 @@ def queued_job(settings, chain: dict) -> list[int]:
     return _queued(settings, chain["job_name"])
 
 
-def _started(settings, job: str) -> list[tuple]:
-    with Database(settings) as db:
-        return db.read(lambda tx: tx.tuples(
-            "SELECT a.startTime, a.schedulingAttemptId, tt.taskTypeName"
-            " FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId"
-            " JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
-            " WHERE t.jobName = ? AND a.startTime IS NOT NULL"
-            " ORDER BY a.startTime, a.schedulingAttemptId", (job,)))
-
 
 def test_a_small_urgent_job_submitted_after_a_large_grid_runs_next(installed):
     """The SQL claim takes the urgent job's attempts before any other, whatever queues a
@@ -237,9 +228,9 @@ def test_a_small_urgent_job_submitted_after_a_large_grid_runs_next(installed):
         actions.schedule(installed)
         worker = Worker(installed, task_types=None if sql else serves)
         assert worker.run(until_empty=True, max_attempts=count) == count
-    urgent = _started(installed, "urgent")
+    urgent = started_attempts(installed, "urgent")
     assert [kind for _, _, kind in urgent] == ["execution_chain", "null", "null", "null"]
-    assert [row for row in _started(installed, "grid") if row[0] >= urgent[0][0]] == []
+    assert [row for row in started_attempts(installed, "grid") if row[0] >= urgent[0][0]] == []
 
 
 @pytest.fixture

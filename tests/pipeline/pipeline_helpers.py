@@ -74,3 +74,14 @@ def descendants(pid: int) -> list[int]:
                 found.append(child)
                 todo.append(child)
     return found
+
+
+def started_attempts(settings, job: str) -> list[tuple[float, int, str]]:
+    """(start time, attempt id, task type) of the job's attempts that started, in order."""
+    with Database(settings) as db:
+        return db.read(lambda tx: tx.tuples(
+            "SELECT a.startTime, a.schedulingAttemptId, tt.taskTypeName"
+            " FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId"
+            " JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
+            " WHERE t.jobName = ? AND a.startTime IS NOT NULL"
+            " ORDER BY a.startTime, a.schedulingAttemptId", (job,)))

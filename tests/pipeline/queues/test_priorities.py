@@ -14,6 +14,7 @@ from job_helpers import (
     null_chain,
     queued_job,
 )
+from pipeline_helpers import started_attempts
 
 from plato_eas import actions
 from plato_eas.db import Database
@@ -45,16 +46,6 @@ def test_higher_priority_first_whenever_it_was_queued(installed):
     assert claims(installed, 33) == [mixed[0], *high, mixed[1], *normal, *low, None]
 
 
-def _started(settings, job: str) -> list[tuple[float, int, str]]:
-    """(start time, attempt id, task type) of the job's attempts that started, in order."""
-    with Database(settings) as db:
-        return db.read(lambda tx: tx.tuples(
-            "SELECT a.startTime, a.schedulingAttemptId, tt.taskTypeName"
-            " FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId"
-            " JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
-            " WHERE t.jobName = ? AND a.startTime IS NOT NULL"
-            " ORDER BY a.startTime, a.schedulingAttemptId", (job,)))
-
 
 def test_a_small_urgent_job_submitted_after_a_large_grid_runs_next(installed):
     actions.submit(installed, chain=grid_chain("grid", GRID))
@@ -74,9 +65,9 @@ def test_a_small_urgent_job_submitted_after_a_large_grid_runs_next(installed):
     for count in (1, 3):  # its chain, then its three tasks: each runs as soon as it is queued
         actions.schedule(installed)
         assert Worker(installed).run(until_empty=True, max_attempts=count) == count
-    urgent = _started(installed, "urgent")
+    urgent = started_attempts(installed, "urgent")
     assert [kind for _, _, kind in urgent] == ["execution_chain", "null", "null", "null"]
-    grid_after = [row for row in _started(installed, "grid") if row[0] >= urgent[0][0]]
+    grid_after = [row for row in started_attempts(installed, "grid") if row[0] >= urgent[0][0]]
     assert grid_after == []  # not one grid attempt started between
     assert job_row(installed, "urgent")["state"] == "finished"
     assert len(attempts_of_type(installed, "grid", None, queued=True)) >= waiting - 1
