@@ -31,7 +31,13 @@ from plato_eas.db import Database
 from plato_eas.model.attempts import settle_all
 from plato_eas.model.schema import create, outdated
 from plato_eas.model.states import _TYPE_STATE_COUNTS, job_summary
-from plato_eas.reports import build_report, render, run_report, write_report_csv
+from plato_eas.reports import (
+    build_report,
+    render,
+    run_report,
+    write_report_csv,
+    write_report_text,
+)
 from plato_eas.settings import Settings
 
 SIZES = (10_000, 100_000)
@@ -124,6 +130,7 @@ MEASURED = {  # name: (what it does, in a fresh process), before then after each
     "progress": "progress, settled states (after)",
     "job_tree": "job_tree, whole (before paging)",
     "job_tree_page": "job_tree, first page of 100 rows",
+    "job_tree_text": "job_tree, whole, streamed text (eas report)",
     "timings_whole": "timings CSV, whole in memory (before)",
     "timings_csv": "timings CSV, streamed (after)",
     "pass_fail_whole": "pass_fail CSV, whole in memory (before)",
@@ -145,6 +152,12 @@ def _joined_progress(db: Database) -> list:
     return db.read(lambda tx: tx.tuples(_TYPE_STATE_COUNTS, (cutoff, None, None)))
 
 
+def _streamed_text(db: Database, name: str, out: Path) -> None:
+    """What `eas report job_tree > FILE` does."""
+    with open(out.with_suffix(".txt"), "w", encoding="utf-8") as handle:
+        write_report_text(db, name, handle.write)
+
+
 def measure(db_path: str, what: str) -> None:
     """Child process: run one report on the database, print seconds, CPU seconds and VmHWM."""
     db = Database(Settings(db_path=db_path, data_dir=str(Path(db_path).parent / "data")))
@@ -154,6 +167,7 @@ def measure(db_path: str, what: str) -> None:
         "progress": lambda: run_report(db, "progress"),
         "job_tree_page": lambda: run_report(db, "job_tree", limit=100),
         "job_tree": lambda: run_report(db, "job_tree"),
+        "job_tree_text": lambda: _streamed_text(db, "job_tree", out),
         "timings_whole": lambda: _whole_csv(db, "timings", out),
         "timings_csv": lambda: write_report_csv(db, "timings", out),
         "pass_fail_whole": lambda: _whole_csv(db, "pass_fail", out),

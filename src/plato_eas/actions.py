@@ -148,6 +148,16 @@ def report(settings: Settings, name: str, dest: str | None = None, check_mode: b
         return run_report(db, name, **filters)
 
 
+def report_text(settings: Settings, name: str, write: Callable[[str], Any],
+                **filters: Any) -> dict:
+    """Write a report's text table through ``write`` as its rows are read (the whole job
+    tree at any size: ``reports.streams_text`` says when). Returns changed=False, lines."""
+    from .reports import write_report_text
+
+    with Database(settings) as db:
+        return write_report_text(db, name, write, **filters)
+
+
 def local_run(settings: Settings, workers: int = defaults.LOCAL_WORKERS,
               job_name: str | None = None,
               timeout: float | None = defaults.LOCAL_RUN_TIMEOUT,

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from .. import actions
 from ..errors import ConfigError, EasError
-from ..reports import REPORTS
+from ..reports import REPORTS, streams_text
 from ..settings import Settings, load_settings
 from ..summaries import plural
 from .live import live_progress
@@ -45,6 +45,8 @@ def _report(settings: Settings, args: argparse.Namespace, name: str) -> dict:
     dest = getattr(args, "dest", None)
     if dest == "-":
         return actions.report(settings, name, csv=True, **filters)
+    if dest is None and not args.json and streams_text(name, **filters):
+        return actions.report_text(settings, name, sys.stdout.write, **filters)
     return actions.report(settings, name, dest=dest, **filters)
 
 

@@ -1,7 +1,9 @@
 """The diagnostic reports (SPEC §8): one definition of each, shared by the Ansible info
 modules, the CLI and the CSV writer.
 
-:func:`run_report` returns structured ``rows`` plus the ready-to-print ``table`` text;
+:func:`run_report` returns structured ``rows`` plus the ready-to-print ``table`` text; the
+whole job tree can also be written a line at a time (:func:`write_report_text`, what ``eas
+report job_tree`` does) so that printing a million tasks needs no more memory than a page;
 :func:`write_report_csv` writes a report's CSV form (see :mod:`.render` for the layout of
 multi-table files) and reports ``changed`` only when the file's content differs. The timings
 and pass/fail files are streamed (:mod:`.csv_stream`): written as their rows are read, in
@@ -16,7 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..db import Database
 from ..model import jobs as jobs_model
@@ -27,6 +29,7 @@ from .detection import detection
 from .error_log import errors
 from .failures import failures
 from .job_tree import job_tree
+from .job_tree import text_lines as job_tree_lines
 from .jobs import jobs
 from .logs import logs
 from .pass_fail import CSV_VALUES as PASS_FAIL_VALUES
@@ -44,7 +47,7 @@ from .timings import timings
 from .workers import workers
 
 __all__ = ["REPORTS", "Report", "ReportError", "build_report", "csv_report", "run_report",
-           "write_report_csv"]
+           "streams_text", "write_report_csv", "write_report_text"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class ReportSpec:
     about: str  # one line for `eas report --help`
     # Streamed CSV form: (page reader factory (tx, **filters), its value columns).
     csv_stream: tuple[Callable[..., csv_stream.Pages], list[str]] | None = None
+    # Streamed text: (tx, max_age, **filters) -> its lines, used when these filters are unset.
+    text_stream: Callable[..., Iterator[str]] | None = None
+    paging: tuple[str, ...] = ()
 
 
 REPORTS: dict[str, ReportSpec] = {
@@ -62,7 +68,8 @@ REPORTS: dict[str, ReportSpec] = {
                            "tasks per task type in each state, with percentages"),
     "job_tree": ReportSpec(job_tree, ("job_name", "max_depth", "running_only",
                                       "offset", "limit"), False,
-                           "every task under its parent, with its attempts by state"),
+                           "every task under its parent, with its attempts by state",
+                           text_stream=job_tree_lines, paging=("offset", "limit")),
     "errors": ReportSpec(errors, ("job_name", "task_type"), True,
                          "every error and traceback logged by tasks, oldest first"),
     "timings": ReportSpec(timings, ("job_name", "task_type"), True,
@@ -136,6 +143,33 @@ def _result(report: Report) -> dict[str, Any]:
 def run_report(db: Database, name: str, **filters: Any) -> dict[str, Any]:
     """{changed: False, rows, table, ...report-specific keys}; never changes anything."""
     return {"changed": False, **_result(_build(db, name, filters))}
+
+
+def streams_text(name: str, **filters: Any) -> bool:
+    """Whether the report's text can be written as it is read with these filters."""
+    spec = _spec(name)
+    return spec.text_stream is not None and all(filters.get(f) is None for f in spec.paging)
+
+
+def write_report_text(db: Database, name: str, write: Callable[[str], Any],
+                      **filters: Any) -> dict[str, Any]:
+    """The report's text table, a line at a time through ``write``, in memory that does not
+    grow with the database (see :func:`streams_text`). Returns {changed: False, lines}."""
+    given = _checked(db, name, filters)
+    written = 0
+
+    def unit(tx) -> int:
+        nonlocal written
+        if written:  # a unit retried after a lost connection: lines are already out
+            raise ReportError(f"report {name}: the database connection was lost while it was "
+                              "written; run it again")
+        for line in _spec(name).text_stream(tx, max_age=db.settings.max_heartbeat_age,
+                                            **given):
+            write(line + "\n")
+            written += 1
+        return written
+
+    return {"changed": False, "lines": db.read(unit)}
 
 
 def _require_csv(name: str) -> None:

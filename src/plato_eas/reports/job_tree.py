@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..db import Database, Tx, marks
+from ..defaults import MAX_HEARTBEAT_AGE
 from ..model.attempts import stalled_cutoff
 from ..model.states import (
     ATTEMPT_STATE_SQL,
@@ -24,9 +25,10 @@ from ..model.states import (
 )
 from ..model.states import empty_counts as no_attempts
 from .base import Report, ReportError
-from .render import Table
+from .render import Table, stream_text
 
 COUNTED = tuple(s for s in STATES if s != WAITING)  # a task's attempts, by state
+COLUMNS = ["Task", "Id", *(s.capitalize() for s in COUNTED)]
 INDENT = " | "
 PAGE_SIZE = 100  # rows per page when only an offset is given
 _TASKS = (
@@ -35,6 +37,7 @@ _TASKS = (
     " WHERE (? IS NULL OR t.jobName = ?) ORDER BY t.taskId"
 )
 _CHUNK = 500
+STREAM_BATCH = 500  # rows of a streamed whole tree counted (and printed) at a time
 _STEP = (  # the next _CHUNK children of one task (or roots), after a task id
     "SELECT t.taskId, t.parentTask, t.jobName, tt.taskTypeName, t.taskName FROM eas_task t"
     " INNER JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId"
@@ -187,13 +190,35 @@ def _stream(tx: Tx, job_name: str | None, live: set[int] | None, top: tuple | No
             stack.append((_kids(tx, int(row[0]), job_name), depth + 1))
 
 
+def _steps(tx: Tx, job_name: str | None, max_depth: int | None, live: set[int] | None):
+    """(task row, depth, hidden descendants) in display order, straight from the database."""
+    for row, depth, descends in _stream(tx, job_name, live, max_depth=max_depth):
+        hidden = 0 if descends else sum(1 for _ in _stream(tx, job_name, live, top=row))
+        yield row, depth, hidden
+
+
+def _live(tx: Tx, job_name: str | None, running_only: bool, cutoff: float) -> set[int] | None:
+    if not running_only:
+        return None
+    return {int(r[0]) for r in tx.tuples(_LIVE_BRANCHES, (cutoff, *(job_name,) * 4))}
+
+
+def _counts(tx: Tx, steps: list[tuple], cutoff: float) -> dict[int, dict[str, int]]:
+    """The attempts of the steps' tasks, by state."""
+    counts: dict[int, dict[str, int]] = defaultdict(no_attempts)
+    ids = [int(r[0]) for r, _, _ in steps]
+    if ids:
+        for task_id, state, n in tx.tuples(_PAGE_COUNTS.format(marks=marks(ids)),
+                                           (cutoff, *ids)):
+            counts[int(task_id)][state] += int(n)
+    return counts
+
+
 def _page(tx: Tx, job_name: str | None, max_depth: int | None, running_only: bool,
           offset: int, limit: int, max_age: float) -> tuple[list[tuple], dict, bool]:
     """The page's (row, depth, hidden) steps, their attempt counts, and whether more follow."""
     cutoff = stalled_cutoff(max_age)
-    live = None
-    if running_only:
-        live = {int(r[0]) for r in tx.tuples(_LIVE_BRANCHES, (cutoff, *(job_name,) * 4))}
+    live = _live(tx, job_name, running_only, cutoff)
     steps, more = [], False
     for index, (row, depth, descends) in enumerate(_stream(tx, job_name, live,
                                                            max_depth=max_depth)):
@@ -204,28 +229,49 @@ def _page(tx: Tx, job_name: str | None, max_depth: int | None, running_only: boo
             break
         hidden = 0 if descends else sum(1 for _ in _stream(tx, job_name, live, top=row))
         steps.append((row, depth, hidden))
-    counts: dict[int, dict[str, int]] = defaultdict(no_attempts)
-    ids = [int(r[0]) for r, _, _ in steps]
-    if ids:
-        for task_id, state, n in tx.tuples(_PAGE_COUNTS.format(marks=marks(ids)),
-                                           (cutoff, *ids)):
-            counts[int(task_id)][state] += int(n)
-    return steps, counts, more
+    return steps, _counts(tx, steps, cutoff), more
+
+
+def _shown(steps: list[tuple], counts: dict) -> list[dict]:
+    forest = Forest(info={int(r[0]): r for r, _, _ in steps})
+    return [_row(forest, counts, int(r[0]), depth, hidden) for r, depth, hidden in steps]
+
+
+def batches(tx: Tx, job_name: str | None = None, max_depth: int | None = None,
+            running_only: bool = False, max_age: float = MAX_HEARTBEAT_AGE):
+    """The whole tree's rows in display order, ``STREAM_BATCH`` at a time: what a page walk
+    reads, in one pass, so memory follows the depth of the tree and not its size."""
+    cutoff = stalled_cutoff(max_age)
+    live = _live(tx, job_name, running_only, cutoff)
+    steps = []
+    for step in _steps(tx, job_name, max_depth, live):
+        steps.append(step)
+        if len(steps) == STREAM_BATCH:
+            yield _shown(steps, _counts(tx, steps, cutoff))
+            steps = []
+    if steps:
+        yield _shown(steps, _counts(tx, steps, cutoff))
+
+
+def text_lines(tx: Tx, job_name: str | None = None, max_depth: int | None = None,
+               running_only: bool = False, max_age: float = MAX_HEARTBEAT_AGE):
+    """The whole tree's table, a line at a time (``eas report job_tree`` at any size)."""
+    rows = batches(tx, job_name, max_depth and int(max_depth), bool(running_only), max_age)
+    return stream_text(COLUMNS, ([line for r in batch for line in _text_rows(r)]
+                                 for batch in rows))
 
 
 def _paged(db: Database, job_name: str | None, max_depth: int | None, running_only: bool,
            offset: int, limit: int) -> Report:
     steps, counts, more = db.read(lambda tx: _page(
         tx, job_name, max_depth, running_only, offset, limit, db.settings.max_heartbeat_age))
-    forest = Forest(info={int(r[0]): r for r, _, _ in steps})
-    shown = [_row(forest, counts, int(r[0]), depth, hidden) for r, depth, hidden in steps]
+    shown = _shown(steps, counts)
     return _report(shown, {"offset": offset, "limit": limit,
                            "next_offset": offset + len(shown) if more else None})
 
 
 def _report(shown: list[dict], extra: dict) -> Report:
-    columns = ["Task", "Id", *(s.capitalize() for s in COUNTED)]
-    table = Table(columns, [line for r in shown for line in _text_rows(r)])
+    table = Table(COLUMNS, [line for r in shown for line in _text_rows(r)])
     hidden = sum(r["hidden"] for r in shown)
     return Report(shown, [table], extra={"hidden_tasks": hidden, "truncated": hidden > 0,
                                          **extra})

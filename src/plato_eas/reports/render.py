@@ -16,7 +16,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 MISSING = "-"
 
@@ -104,6 +104,32 @@ def table_text(table: Table) -> str:
     if not table.rows:
         lines.append("(no rows)")
     return "\n".join(lines)
+
+
+def _longest_line(cell: str) -> int:
+    return max(len(line) for line in cell.split("\n")) if "\n" in cell else len(cell)
+
+
+def stream_text(columns: list[str], batches: Iterable[list[list[Any]]]) -> Iterator[str]:
+    """One table's text lines, as :func:`table_text` writes them, from rows given a batch at a
+    time: each column is as wide as the widest cell so far, so a wider cell further down moves
+    only its own line."""
+    widths, right = [len(c) for c in columns], None
+    for rows in batches:
+        cells = [[cell_text(v) for v in row] for row in rows]
+        for column, width in enumerate(widths):
+            widths[column] = max([width, *(_longest_line(row[column]) for row in cells)])
+        if right is None:
+            right = _right_aligned(Table(columns, rows))
+            yield _line(columns, widths, right)
+            yield _line(["-" * w for w in widths], widths, right)
+        for row in cells:
+            yield from _row_lines(row, widths, right)
+    if right is None:
+        right = [False] * len(columns)
+        yield _line(columns, widths, right)
+        yield _line(["-" * w for w in widths], widths, right)
+        yield "(no rows)"
 
 
 def text(tables: list[Table]) -> str:

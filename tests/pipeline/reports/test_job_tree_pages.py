@@ -10,7 +10,7 @@ import random
 import pytest
 from reports_fixtures import Builder, open_db
 
-from plato_eas.reports import ReportError, run_report
+from plato_eas.reports import ReportError, run_report, streams_text, write_report_text
 
 tree_module = importlib.import_module("plato_eas.reports.job_tree")  # the package shadows it
 STATES = ("queued", "running", "stalled", "done", "failed", "cancelled")
@@ -82,3 +82,58 @@ def test_a_page_says_where_the_next_begins(db):
 def test_a_bad_page_is_refused(db, filters):
     with pytest.raises(ReportError, match="offset must be at least 0"):
         run_report(db, "job_tree", **filters)
+
+
+def streamed(db, **filters) -> list[str]:
+    lines: list[str] = []
+    result = write_report_text(db, "job_tree", lines.append, **filters)
+    assert result == {"changed": False, "lines": len(lines)}
+    return "".join(lines).splitlines()
+
+
+def words(lines: list[str]) -> list[list[str]]:
+    """The lines' cells, whatever their alignment (a streamed table widens as it goes), the
+    rule under the heading aside."""
+    return [line.split() for index, line in enumerate(lines) if index != 1]
+
+
+def test_the_streamed_whole_tree_reads_as_the_whole_report(db, monkeypatch):
+    monkeypatch.setattr(tree_module, "_CHUNK", 3)
+    monkeypatch.setattr(tree_module, "STREAM_BATCH", 4)
+    forest(Builder(db))
+    for job, depth, live in itertools.product((None, "job", "mine"), (None, 1, 2),
+                                              (False, True)):
+        filters = {"job_name": job, "max_depth": depth, "running_only": live}
+        whole = run_report(db, "job_tree", **filters)["table"].splitlines()
+        assert words(streamed(db, **filters)) == words(whole), filters
+
+
+def test_the_streamed_tree_writes_each_batch_before_reading_the_next(db, monkeypatch):
+    monkeypatch.setattr(tree_module, "STREAM_BATCH", 2)
+    build = Builder(db)
+    root = build.task("execution_chain")
+    for _ in range(9):
+        build.task("null", parent=root)
+    counted = []
+    real = tree_module._counts
+    monkeypatch.setattr(tree_module, "_counts", lambda *a: counted.append(1) or real(*a))
+
+    def write(line: str) -> None:
+        if "null" in line:  # the first null task: the second row
+            raise BrokenPipeError
+    with pytest.raises(BrokenPipeError):
+        write_report_text(db, "job_tree", write)
+    assert counted == [1]  # one batch of two rows read, of five
+
+
+def test_an_empty_streamed_tree_says_so(db):
+    assert streamed(db)[2:] == ["(no rows)"]
+    assert words(streamed(db)[:2]) == [["Task", "Id", "Queued", "Stalled", "Running", "Done",
+                                        "Failed", "Cancelled"]]
+
+
+def test_only_an_unpaged_job_tree_is_streamed():
+    assert streams_text("job_tree", job_name="x", max_depth=2)
+    assert not streams_text("job_tree", limit=10)
+    assert not streams_text("job_tree", offset=0)
+    assert not streams_text("progress")
