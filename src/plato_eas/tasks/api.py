@@ -82,10 +82,15 @@ def implementations() -> dict[str, TaskFunction | EntryPoint]:
 
 
 def implementation(task_type: str) -> TaskFunction:
-    fn = implementations().get(task_type)
+    """The task type's function, its entry point loaded on first use and kept (loading one
+    costs more than running a ``null`` task); a load that fails is tried again next time."""
+    found = implementations()
+    fn = found.get(task_type)
     if fn is None:
         raise RegistryError(f"no implementation is installed for task type {task_type!r}")
-    return fn.load() if isinstance(fn, EntryPoint) else fn
+    if isinstance(fn, EntryPoint):
+        fn = found[task_type] = fn.load()
+    return fn
 
 
 def default_qc(run: TaskRun, metadata: dict | None = None) -> tuple[dict[str, bool], dict]:

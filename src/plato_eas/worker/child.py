@@ -99,6 +99,18 @@ class _Capture(logging.Handler):
         self.records.append((record.created, record.levelno, self.format(record)))
 
 
+_CAPTURE: list[_Capture] = []
+
+
+def _capture() -> _Capture:
+    """The runner's one capture handler, emptied (making a handler per attempt costs more
+    than a ``null`` task)."""
+    if not _CAPTURE:
+        _CAPTURE.append(_Capture())
+    _CAPTURE[0].records = []
+    return _CAPTURE[0]
+
+
 def task_run(ctx: AttemptContext, output_dir: Path, input_dir: Path | None = None) -> TaskRun:
     """The task's view of the attempt; its outputs go to the attempt's staging folder."""
     description = resolve(ctx.description, ctx.metadata, ctx.requested_metadata)
@@ -160,7 +172,7 @@ def _cpu() -> tuple[float, float]:
 def execute(ctx: AttemptContext, output_dir: Path, expander: Expander = expand,
             input_dir: Path | None = None) -> Outcome:
     """Run one attempt here and now (in the runner process)."""
-    capture = _Capture()
+    capture = _capture()
     root = logging.getLogger()
     root.handlers[:] = [capture]
     root.setLevel(logging.INFO)

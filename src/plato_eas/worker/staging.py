@@ -114,8 +114,11 @@ def prepare(output_dir: Path, attempt_id: int, working_directory: str,
     {semantic type: path the task writes}."""
     if outputs:  # a folder left over by an earlier run of a released attempt
         discard(output_dir, attempt_id)
-    with folder(output_dir, working_directory, create=True):
-        pass
+    # the output directory itself (most tasks): no folder to check, only that it exists
+    itself = all(part in ("", ".") for part in working_directory.split("/"))
+    if not itself or not os.path.isdir(output_dir):
+        with folder(output_dir, working_directory, create=True):
+            pass
     staged = {}
     for sem, rel in outputs.items():
         parent = posixpath.dirname(rel)
