@@ -36,6 +36,7 @@ from typing import Callable
 from ..db import Database, Tx, marks
 from ..defaults import SHOW_IDS
 from ..model import attempts
+from .doorbell import Doorbell
 
 _TYPE_IDS = """
 SELECT taskTypeId FROM eas_task_types WHERE taskTypeName IN ({marks})
@@ -86,6 +87,9 @@ class SqlQueue:
         self.db = db
         self._type_ids: dict[tuple[str, ...], list[int]] = {}
         self._turn = 0  # claims made: moves the MySQL claimer's start through the window
+        # Rung after a commit that queued attempts (``eas run``: wakes its idle workers).
+        self.doorbell: Doorbell | None = None
+        self._staged = False
 
     def declare(self, names: list[str]) -> list[str]:
         """Queues are implicit in the attempt table: nothing to declare."""
@@ -97,8 +101,13 @@ class SqlQueue:
 
     def stage(self, tx: Tx, attempts: dict[str, list[int]]) -> None:
         """The committed ``isQueued`` row is the message."""
+        self._staged = self._staged or any(attempts.values())
 
     def publish(self) -> int:
+        """Ring the doorbell, if any, when something was staged (now committed)."""
+        if self._staged and self.doorbell is not None:
+            self.doorbell.ring()
+        self._staged = False
         return 0
 
     def _ids(self, names: list[str], tx: Tx | None = None) -> list[int]:

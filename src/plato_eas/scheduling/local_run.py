@@ -44,6 +44,7 @@ from ..model.states import (
     unqueued_tasks,
 )
 from ..queues.base import open_queue
+from ..queues.doorbell import Doorbell
 from ..reports import run_report
 from ..settings import Settings
 from ..tasks.availability import missing_implementations
@@ -82,8 +83,12 @@ class _Signals:
         except OSError:
             pass
 
-    def wait(self, seconds: float) -> None:
-        select.select([self._r], [], [], max(0.0, seconds))
+    def wait(self, seconds: float, bell: Doorbell | None = None) -> None:
+        """Until a signal, the ``bell`` or ``seconds``."""
+        if bell is not None:
+            bell.wait(seconds, self._r)
+        else:
+            select.select([self._r], [], [], max(0.0, seconds))
 
     def __exit__(self, *exc: Any) -> None:
         for signum, handler in self._previous.items():
@@ -95,13 +100,13 @@ class _Signals:
 SLOT_IDS = 16  # attempt ids a worker process can report as given back
 
 
-def _worker_process(settings: Settings, slot: Any, errors: Any) -> None:
+def _worker_process(settings: Settings, slot: Any, errors: Any, bells: tuple) -> None:
     """One worker; ``slot`` tells the run its host id, then the attempts it gave back; why it
-    stops goes to ``errors`` as one line."""
+    stops goes to ``errors`` as one line; ``bells``: the run's work and idle doorbells."""
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("plato_eas.worker.worker").setLevel(logging.ERROR)  # the run says it once
     try:
-        worker = Worker(settings, daemon=True)
+        worker = Worker(settings, daemon=True, work_bell=bells[0], idle_bell=bells[1])
     except Exception as exc:  # noqa: BLE001 - reported to the run as one line
         errors.put((os.getpid(), describe(exc)))
         sys.exit(STARTUP_FAILED)
@@ -121,10 +126,14 @@ class _Workers:
     task may start processes of its own (TLS runs a multiprocessing pool), which Python forbids
     in a daemonic process; :meth:`stop` ends them all. One that dies while serving is
     restarted; one that could not start is not (it would fail the same way again). Every exit
-    is reported."""
+    is reported. Two doorbells connect them to the run: ``work`` rings when attempts are
+    queued (by the run's passes or by a worker's recording transaction) and wakes the idle
+    workers; ``idle`` rings when a worker finds the queue empty and wakes the run, which then
+    looks whether the work is done."""
 
     def __init__(self, settings: Settings, size: int):
         self.settings = settings
+        self.work, self.idle = Doorbell(), Doorbell()
         self.ctx = multiprocessing.get_context("fork")
         self.errors = self.ctx.SimpleQueue()
         self.reports: list[str] = []
@@ -136,7 +145,8 @@ class _Workers:
 
     def _spawn(self) -> Any:
         slot = self.ctx.Array("q", 2 + SLOT_IDS, lock=False)
-        proc = self.ctx.Process(target=_worker_process, args=(self.settings, slot, self.errors))
+        proc = self.ctx.Process(target=_worker_process,
+                                args=(self.settings, slot, self.errors, (self.work, self.idle)))
         proc.start()
         self.slots.append(slot)
         return proc
@@ -183,6 +193,8 @@ class _Workers:
                 proc.join()
         returned = {int(i) for slot in self.slots for i in slot[2:2 + slot[1]]}
         self.errors.close()
+        self.work.close()
+        self.idle.close()
         return len(returned | set(_release_leftovers(self.settings, self.host_ids())))
 
 
@@ -286,6 +298,8 @@ def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str 
     why: dict = {"stopped": None, "timed_out": False, "unrunnable": []}
     with Database(settings) as db:
         queue = open_queue(db)
+        if hasattr(queue, "doorbell"):
+            queue.doorbell = pool.work  # what a pass queues wakes the idle workers
         try:
             while not signals.received:
                 # Read the state *before* the pass: if nothing was queued or running then,
@@ -315,7 +329,7 @@ def _drive(settings: Settings, pool: _Workers, signals: _Signals, job_name: str 
                 pause = poll if not scheduled["attempt_ids"] else poll / 4
                 if deadline is not None:
                     pause = min(pause, deadline - time.monotonic())
-                signals.wait(pause)
+                signals.wait(pause, pool.idle)
             return why
         finally:
             queue.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import socket
 import threading
@@ -26,6 +27,7 @@ from ..model import attempts
 from ..model.context import AttemptContext, load_context
 from ..model.schema import check_version
 from ..queues.base import open_queue
+from ..queues.doorbell import Doorbell
 from ..settings import Settings
 from ..tasks.api import implementations
 from ..tasks.registry import CONTROL_FLOW_TYPES, Registry, load_registry
@@ -36,6 +38,7 @@ from .record import describe, fail, record
 log = logging.getLogger(__name__)
 daemon_log = logging.getLogger("plato_eas.daemon")  # start lines, shown without -v
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+IDLE_WAIT = (0.01, 0.5)  # seconds between claims while the queue is empty: first, longest
 
 
 def time_limit(ctx: AttemptContext, registry: Registry) -> float | None:
@@ -55,8 +58,13 @@ def plural(count: int, noun: str) -> str:
 
 class Worker:
     def __init__(self, settings: Settings, container: str | None = None,
-                 task_types: list[str] | None = None, daemon: bool = False):
+                 task_types: list[str] | None = None, daemon: bool = False,
+                 work_bell: Doorbell | None = None, idle_bell: Doorbell | None = None):
+        """``work_bell`` rings when attempts were queued (the worker waits on it when the
+        queue is empty, and rings it when it queues some); ``idle_bell`` is rung when the
+        worker finds the queue empty (``eas run``: its driver looks at once)."""
         self.settings = settings
+        self.work_bell, self.idle_bell = work_bell, idle_bell
         self.output_dir = settings.output_dir
         self.db = Database(settings)
         self.db.read(check_version)
@@ -69,6 +77,8 @@ class Worker:
         if skipped:
             log.info("no implementation installed for %s: not serving them", skipped)
         self.queue = open_queue(self.db, daemon=daemon)
+        if work_bell is not None and hasattr(self.queue, "doorbell"):
+            self.queue.doorbell = work_bell
         self.hostname = f"{socket.gethostname()}/{os.getpid()}"
         self.host_id = self.db.run(lambda tx: tx.insert(
             "INSERT INTO eas_worker_host (hostname) VALUES (?)", (self.hostname,)))
@@ -107,7 +117,7 @@ class Worker:
     def run(self, until_empty: bool = False, max_attempts: int | None = None) -> int:
         """Serve attempts; returns how many were run."""
         previous = self._catch_signals()
-        idle = 0.01
+        idle = IDLE_WAIT[0]
         try:
             while not self.stopping:
                 if max_attempts is not None and self.attempts_run >= max_attempts:
@@ -118,10 +128,10 @@ class Worker:
                 if attempt_id is None:
                     if until_empty:
                         break
-                    time.sleep(idle)
-                    idle = min(idle * 2, 0.5)
+                    self._wait_for_work(idle, first=idle == IDLE_WAIT[0])
+                    idle = min(idle * 2, IDLE_WAIT[1])
                     continue
-                idle = 0.01
+                idle = IDLE_WAIT[0]
                 log.info("claimed attempt %d", attempt_id)
                 if self.stopping or not self._serve(attempt_id, ctx, max_attempts):
                     self._release(attempt_id)
@@ -145,6 +155,17 @@ class Worker:
                         signal.Signals(self.stop_signal).name,
                         plural(len(set(self.returned)), "attempt"))
         return self.attempts_run
+
+    def _wait_for_work(self, timeout: float, first: bool) -> None:
+        """The queue is empty: wait ``timeout`` s, less when work is queued meanwhile (a
+        doorbell rings) or the worker is told to stop (its wake pipe). ``first``: the first
+        wait since the last attempt (then the idle bell rings)."""
+        if first and self.idle_bell is not None:
+            self.idle_bell.ring()
+        if self.work_bell is not None:
+            self.work_bell.wait(timeout, self._wake_r)
+        else:
+            select.select([self._wake_r], [], [], timeout)
 
     def _serve(self, attempt_id: int, ctx: AttemptContext | None = None,
                max_attempts: int | None = None) -> bool:
