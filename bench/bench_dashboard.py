@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from plato_eas.db import Database
+from plato_eas.model.attempts import settle_all
 from plato_eas.model.schema import create
 from plato_eas.settings import Settings
 
@@ -248,6 +249,7 @@ def build(path: Path, shape: tuple[int, int, int]) -> tuple[Settings, int]:
                            "VALUES (?, ?, ?)", b.inputs)
             tx.execute("INSERT INTO eas_config (configKey, configValue) VALUES (?, ?)",
                        ("queue_implementation", "sql"))
+            settle_all(tx)  # each task's settled state, as the attempt lifecycle keeps it
 
         db.run(unit)
         db.conn.execute("ANALYZE")

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from plato_eas.db import Database
+from plato_eas.model.attempts import settle_all
 from plato_eas.model.schema import create
 from plato_eas.settings import Settings
 
@@ -61,12 +62,18 @@ class Builder:
             (parent, NOW, self.task_type(task_type), job, name, "work"))
 
     def attempt(self, task_id: int, state: str, **columns) -> int:
+        """An attempt in ``state``; its task's settled state follows, as the lifecycle keeps it."""
         values = {"taskId": task_id, **ATTEMPT_STATES[state], **columns}
         names = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        return self._insert(
-            f"INSERT INTO eas_scheduling_attempt ({names}) VALUES ({marks})",  # noqa: S608
-            tuple(values.values()))
+
+        def unit(tx) -> int:
+            attempt_id = tx.insert(
+                f"INSERT INTO eas_scheduling_attempt ({names}) VALUES ({marks})",  # noqa: S608
+                tuple(values.values()))
+            settle_all(tx)
+            return attempt_id
+        return self.db.run(unit)
 
     def log(self, attempt_id: int | None, message: str, severity: int = 40,
             timestamp: float = NOW) -> None:

@@ -82,11 +82,25 @@ _SETTLED_COUNTS = (
     " AND (? IS NULL OR t.jobName = ?) GROUP BY t.settledState, t.taskTypeId) c"
     " INNER JOIN eas_task_types tt ON tt.taskTypeId = c.taskTypeId"
 )
-_UNSETTLED_COUNTS = (
-    "SELECT tt.taskTypeName, " + ATTEMPT_STATE_SQL + " AS state, COUNT(*)"  # noqa: S608
-    + LATEST_ATTEMPT_JOIN + JOB_FILTER + " AND t.settledState IS NULL"
-    " GROUP BY tt.taskTypeName, state"
+# The others (in flight, or waiting) by type from the same index; those whose latest attempt is
+# in flight are found from the attempt side, through the partial indexes of queued and running
+# attempts (CROSS JOIN keeps that order), so tasks never attempted cost nothing more. An
+# unsettled task whose latest attempt is not in flight is waiting.
+_UNSETTLED_TOTALS = (
+    "SELECT tt.taskTypeName, c.n FROM (SELECT t.taskTypeId, COUNT(*) AS n FROM eas_task t"
+    " WHERE t.settledState IS NULL AND (? IS NULL OR t.jobName = ?) GROUP BY t.taskTypeId) c"
+    " INNER JOIN eas_task_types tt ON tt.taskTypeId = c.taskTypeId"
 )
+_IN_FLIGHT_COUNTS = (
+    "SELECT tt.taskTypeName, c.state, c.n FROM (SELECT t.taskTypeId, "  # noqa: S608
+    + ATTEMPT_STATE_SQL + " AS state, COUNT(*) AS n FROM eas_scheduling_attempt a"
+    " CROSS JOIN eas_task t ON t.taskId = a.taskId WHERE {in_flight}"
+    " AND t.settledState IS NULL AND (? IS NULL OR t.jobName = ?)"
+    " AND NOT EXISTS (SELECT 1 FROM eas_scheduling_attempt x WHERE x.taskId = a.taskId"
+    " AND x.schedulingAttemptId > a.schedulingAttemptId)"
+    " GROUP BY t.taskTypeId, state) c INNER JOIN eas_task_types tt ON tt.taskTypeId = c.taskTypeId"
+)
+_IN_FLIGHT = ("a.isRunning = 1", "a.isQueued = 1 AND a.isRunning = 0")
 _TASK_STATES = (
     "SELECT t.taskId, " + ATTEMPT_STATE_SQL + " AS state, "  # noqa: S608
     "CASE WHEN EXISTS (SELECT 1 FROM eas_scheduling_attempt b WHERE b.taskId = t.taskId"
@@ -121,12 +135,23 @@ def task_state_counts(tx: Tx, job_name: str | None = None, now: float | None = N
     params = (stalled_cutoff(max_age, now), job_name, job_name)
     out: dict[str, dict[str, int]] = defaultdict(empty_counts)
     if "settledState" in tx.dialect.column_names(tx, "eas_task"):
-        found = tx.tuples(_SETTLED_COUNTS, params[1:]) + tx.tuples(_UNSETTLED_COUNTS, params)
+        found = tx.tuples(_SETTLED_COUNTS, params[1:]) + _unsettled_counts(tx, params)
     else:  # an older schema: every task joined to its latest attempt
         found = tx.tuples(_TYPE_STATE_COUNTS, params)
     for type_name, state, count in found:
         out[type_name][state] += int(count)
     return dict(out)
+
+
+def _unsettled_counts(tx: Tx, params: tuple) -> list[tuple]:
+    """(type, state, tasks) of the unsettled tasks: in flight by their latest attempt's state,
+    the rest waiting."""
+    found = [row for in_flight in _IN_FLIGHT
+             for row in tx.tuples(_IN_FLIGHT_COUNTS.format(in_flight=in_flight), params)]
+    waiting = {name: int(n) for name, n in tx.tuples(_UNSETTLED_TOTALS, params[1:])}
+    for type_name, _, count in found:
+        waiting[type_name] -= int(count)
+    return found + [(name, WAITING, n) for name, n in waiting.items() if n]
 
 
 def attempt_state_counts(tx: Tx, job_name: str | None = None, now: float | None = None,

@@ -101,3 +101,16 @@ def test_job_summary_counts_every_state_and_blocked(db, build):
     summary = db.read(lambda tx: job_summary(tx, "mine", now=NOW))
     assert summary == {"total": 8, "waiting": 2, "queued": 1, "running": 1, "stalled": 1,
                        "done": 1, "failed": 1, "cancelled": 1, "blocked": 1}
+
+
+def test_a_task_counts_once_by_its_latest_attempt_while_an_older_one_still_runs(db, build):
+    requeued = build.task("null")
+    build.attempt(requeued, "stalled")
+    build.attempt(requeued, "queued")
+    restarted = build.task("null")
+    build.attempt(restarted, "running")
+    build.attempt(restarted, "running")
+    build.task("null")  # never attempted
+    counts = db.read(lambda tx: task_state_counts(tx, now=NOW))
+    assert counts == {"null": {"waiting": 1, "queued": 1, "stalled": 0, "running": 1,
+                               "done": 0, "failed": 0, "cancelled": 0}}
