@@ -1,11 +1,13 @@
 """Where a `null` attempt's time goes on the embedded default (SQLite + SQL queue). Prints
 figures; asserts nothing.
 
-    .venv/bin/python bench/bench_attempts.py [--attempts N] [--rounds R]
+    .venv/bin/python bench/bench_attempts.py [--attempts N] [--rounds R] [--only PART,...]
 
 1. The SQLite commit rate on this disk: one-row write transactions (``BEGIN IMMEDIATE``, an
    UPDATE, ``COMMIT``) through the project's own connection (WAL, its ``synchronous``
-   setting), one writer and two; with one commit per attempt this bounds attempts/s.
+   setting), one writer and two; the disk's fsyncs/s (what each WAL checkpoint pays); and
+   attempts/s recorded when the child answers at once — the database's bound on attempts/s
+   with one commit per attempt.
 2. A per-attempt breakdown for one worker: write transactions and statements per attempt,
    and the wall time of each phase (hand-off to the task-runner child and back, the task
    itself as the child timed it, recording, claiming and loading the next attempt, COMMIT),
@@ -18,6 +20,7 @@ figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import logging
 import multiprocessing
 import os
 import resource
@@ -31,6 +34,7 @@ from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.settings import Settings
 from plato_eas.worker import worker as worker_module
+from plato_eas.worker.child import Outcome
 from plato_eas.worker.worker import Worker
 
 CTX = multiprocessing.get_context("fork")
@@ -96,6 +100,40 @@ def bench_commit_rate(tmp: Path, seconds: float = 2.0) -> None:
             p.join()
         row(f"SQLite commits/s, one-row write tx, {writers} writer(s) "
             f"({mode}, sync {sync})", f"{total / seconds:,.0f}")
+
+
+def bench_fsync_rate(tmp: Path, seconds: float = 1.0) -> None:
+    """What a checkpoint (or synchronous=FULL) pays per sync on this disk."""
+    fd = os.open(tmp / "fsync.bin", os.O_CREAT | os.O_WRONLY, 0o600)
+    try:
+        n, end = 0, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            os.pwrite(fd, b"x" * 4096, 0)
+            os.fsync(fd)
+            n += 1
+    finally:
+        os.close(fd)
+    row("fsyncs/s of a 4 KiB write on this disk (what a checkpoint pays)", f"{n / seconds:,.0f}")
+
+
+def bench_database_bound(tmp: Path, n: int) -> None:
+    """Attempts/s when the task-runner child answers at once with a null task's outcome:
+    the recording (and claiming, loading) transactions alone, one worker."""
+    s = fresh(tmp, "bound")
+    queued_nulls(s, n)
+    worker = Worker(s, task_types=["null"])
+
+    def answer(*_args, **_kwargs) -> Outcome:
+        return Outcome(ok=True, logs=[(time.time(), logging.INFO,
+                                       "plato_eas.task: null task wrote 0 output(s)")])
+
+    worker.runner.run = answer
+    cpu0, start = time.process_time(), time.perf_counter()
+    done = worker.run(until_empty=True)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    row("attempts/s recorded with no task run (the database's share), 1 worker",
+        f"{done / elapsed:,.0f}")
+    row("  its CPU, µs/attempt", f"{1e6 * cpu / done:,.0f}")
 
 
 # -- 2. per-attempt breakdown ---------------------------------------------------------------
@@ -193,20 +231,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=3, help="end-to-end runs (median)")
+    parser.add_argument("--only", default="commits,breakdown,end_to_end",
+                        help="comma-separated parts to run (default: all three)")
     args = parser.parse_args(argv)
+    only = set(args.only.split(","))
     print(f"load average {os.getloadavg()[0]:.2f} at the start")
     print("| figure" + " " * 61 + "| measured         |")
     print("|" + "-" * 68 + "|" + "-" * 18 + "|")
     with tempfile.TemporaryDirectory() as tmp:
-        bench_commit_rate(Path(tmp))
-        bench_breakdown(Path(tmp), args.attempts)
-        runs = [bench_end_to_end(Path(tmp), args.attempts) for _ in range(args.rounds)]
-    rates = [r for r, _ in runs]
-    row(f"null attempts/s end to end, 2 workers, {args.attempts:,} attempts (median)",
-        f"{statistics.median(rates):,.0f}")
-    row("  each run", " ".join(f"{r:,.0f}" for r in rates))
-    row("  CPU of workers + children, µs/attempt (median)",
-        f"{statistics.median(c for _, c in runs):,.0f}")
+        if "commits" in only:
+            bench_commit_rate(Path(tmp))
+            bench_fsync_rate(Path(tmp))
+            bench_database_bound(Path(tmp), args.attempts)
+        if "breakdown" in only:
+            bench_breakdown(Path(tmp), args.attempts)
+        if "end_to_end" in only:
+            runs = [bench_end_to_end(Path(tmp), args.attempts) for _ in range(args.rounds)]
+            rates = [r for r, _ in runs]
+            row(f"null attempts/s end to end, 2 workers, {args.attempts:,} attempts (median)",
+                f"{statistics.median(rates):,.0f}")
+            row("  each run", " ".join(f"{r:,.0f}" for r in rates))
+            row("  CPU of workers + children, µs/attempt (median)",
+                f"{statistics.median(c for _, c in runs):,.0f}")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     return 0
 

@@ -30,47 +30,47 @@ class AttemptContext:
     cpus: int | None = None  # CPUs the registry assigns to the container running this type
 
 
+# The attempt's task, its type and the CPUs of the container the registry runs that type in
+# (the smallest, when several can; NULL when no container states any).
+_TASK = """
+SELECT t.taskId, tt.taskTypeName, t.taskName, t.jobName, t.workingDirectory, t.priority,
+  (SELECT MIN(COALESCE(c.assignedCpus, c.requestedCpus)) FROM eas_task_containers tc
+   JOIN eas_worker_containers c ON c.containerId = tc.containerId
+   WHERE tc.taskTypeId = t.taskTypeId)
+FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId
+JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId
+WHERE a.schedulingAttemptId = ?
+"""
+# The task's file inputs (1) and outputs (0), in one read.
+_FILES = """
+SELECT 1, st.name, p.directoryName, p.filename, p.productId FROM eas_task_input i
+JOIN eas_product p ON p.productId = i.inputId
+JOIN eas_semantic_type st ON st.semanticTypeId = i.semanticType
+WHERE i.taskId = ?
+UNION ALL
+SELECT 0, st.name, p.directoryName, p.filename, p.productId FROM eas_product p
+JOIN eas_semantic_type st ON st.semanticTypeId = p.semanticType
+WHERE p.generatorTask = ?
+"""
+
+
 def load_context(tx: Tx, attempt_id: int) -> AttemptContext:
-    row = tx.rows(
-        "SELECT t.taskId, tt.taskTypeName, t.taskName, t.jobName, t.workingDirectory, "
-        "t.priority "
-        "FROM eas_scheduling_attempt a JOIN eas_task t ON t.taskId = a.taskId "
-        "JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId "
-        "WHERE a.schedulingAttemptId = ?", (attempt_id,))[0]
-    task_id = row["taskId"]
+    task_id, task_type, name, job, directory, priority, cpus = tx.tuples(
+        _TASK, (attempt_id,))[0]
     metadata, description = task_metadata(tx, task_id)
     ctx = AttemptContext(
-        attempt_id=attempt_id, task_id=task_id, task_type=row["taskTypeName"],
-        task_name=row["taskName"], job_name=row["jobName"],
-        working_directory=row["workingDirectory"], description=description or {},
+        attempt_id=attempt_id, task_id=task_id, task_type=task_type, task_name=name,
+        job_name=job, working_directory=directory, description=description or {},
         metadata=metadata, requested_metadata=requested_metadata(tx, task_id),
-        priority=int(row["priority"]))
-    for sem, directory, filename, product in tx.tuples(
-            "SELECT st.name, p.directoryName, p.filename, p.productId FROM eas_task_input i "
-            "JOIN eas_product p ON p.productId = i.inputId "
-            "JOIN eas_semantic_type st ON st.semanticTypeId = i.semanticType "
-            "WHERE i.taskId = ?", (task_id,)):
-        ctx.inputs[sem] = _join(directory, filename)
-        ctx.input_metadata[sem] = product_version_metadata(tx, product)
-    ctx.cpus = _container_cpus(tx, task_id)
-    for sem, directory, filename, product in tx.tuples(
-            "SELECT st.name, p.directoryName, p.filename, p.productId FROM eas_product p "
-            "JOIN eas_semantic_type st ON st.semanticTypeId = p.semanticType "
-            "WHERE p.generatorTask = ?", (task_id,)):
-        ctx.outputs[sem] = _join(directory, filename)
-        ctx.output_products[sem] = product
+        priority=int(priority), cpus=max(1, int(cpus)) if cpus else None)
+    for is_input, sem, folder, filename, product in tx.tuples(_FILES, (task_id, task_id)):
+        if is_input:
+            ctx.inputs[sem] = _join(folder, filename)
+            ctx.input_metadata[sem] = product_version_metadata(tx, product)
+        else:
+            ctx.outputs[sem] = _join(folder, filename)
+            ctx.output_products[sem] = product
     return ctx
-
-
-def _container_cpus(tx: Tx, task_id: int) -> int | None:
-    """CPUs of the container the registry runs this task's type in (the smallest, when
-    several can); None when no container states any."""
-    cpus = tx.scalar(
-        "SELECT MIN(COALESCE(c.assignedCpus, c.requestedCpus)) FROM eas_task t "
-        "JOIN eas_task_containers tc ON tc.taskTypeId = t.taskTypeId "
-        "JOIN eas_worker_containers c ON c.containerId = tc.containerId "
-        "WHERE t.taskId = ?", (task_id,))
-    return max(1, int(cpus)) if cpus else None
 
 
 def _join(directory: str, filename: str) -> str:

@@ -86,6 +86,7 @@ class SqlQueue:
     def __init__(self, db: Database):
         self.db = db
         self._type_ids: dict[tuple[str, ...], list[int]] = {}
+        self._claim_sql: dict[tuple[int, ...], tuple[str, str]] = {}
         self._turn = 0  # claims made: moves the MySQL claimer's start through the window
         # Rung after a commit that queued attempts (``eas run``: wakes its idle workers).
         self.doorbell: Doorbell | None = None
@@ -121,9 +122,13 @@ class SqlQueue:
         return self._type_ids[key]
 
     def _sql(self, type_ids: list[int]) -> tuple[str, str]:
-        window = self.db.dialect.claim.window
-        return tuple(_FIRST.format(marks=marks(type_ids), window=window, after=after)
-                     for after in ("", _AFTER))
+        key = tuple(type_ids)
+        if key not in self._claim_sql:
+            window = self.db.dialect.claim.window
+            self._claim_sql[key] = tuple(
+                _FIRST.format(marks=marks(type_ids), window=window, after=after)
+                for after in ("", _AFTER))
+        return self._claim_sql[key]
 
     def claim(self, names: list[str], host_id: int) -> int | None:
         type_ids = self._ids(names)

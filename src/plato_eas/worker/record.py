@@ -120,9 +120,10 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
     def unit(tx: Tx) -> bool:
         queued.clear()
         taken.clear()
+        readers = checks.consumers(tx, ctx.task_id)
         if not attempts.finish(tx, ctx.attempt_id, passed, error_text, outcome.wall,
                                outcome.cpu, outcome.cpu_children, time.time(),
-                               outcome.failure_kind):
+                               outcome.failure_kind, ctx.task_id, readers):
             return False
         expanded: list[int] = []
         if children and passed and not _has_children(tx, ctx.task_id):
@@ -140,7 +141,7 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
         if outcome.metadata:
             write_items(tx, "schedulingAttemptId", [(ctx.attempt_id, outcome.metadata)])
         if queue is not None:  # what this result made ready runs now, not at the next pass
-            ready = [*checks.consumers(tx, ctx.task_id), *expanded]  # readers and children
+            ready = [*readers, *expanded]  # readers and children
             queued.extend(queue_marked(tx, queue, ready, time.time()))
         nxt = following(tx) if following is not None else None
         if nxt is not None:
