@@ -95,17 +95,20 @@ def waiting_database(tmp: Path, n: int) -> Settings:
     return s
 
 
-def timed_pass(s: Settings) -> tuple[float, int]:
+def timed_pass(s: Settings) -> tuple[float, int, float]:
+    """(wall seconds, attempts queued, CPU seconds of this process): SQLite works in this
+    process, so the CPU time is the figure to compare on a busy machine."""
     with Database(s) as db:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         n = len(schedule_pass(db)["attempt_ids"])
-        return time.perf_counter() - start, n
+        return time.perf_counter() - start, n, time.process_time() - cpu
 
 
 def bench_passes(tmp: Path, n: int) -> None:
     s = ready_database(tmp, n)
-    elapsed, queued = timed_pass(s)
+    elapsed, queued, cpu = timed_pass(s)
     row(f"first pass over {n:,} ready tasks ({queued:,} queued)", f"{elapsed:.2f} s", "< 3 s")
+    row("  the same pass, CPU time of the process", f"{cpu:.2f} s", "-")
     idle = min(timed_pass(s)[0] for _ in range(3))
     row(f"idle pass, {n:,} tasks all scheduled (best of 3)", f"{idle * 1000:.1f} ms", "< 10 ms")
     s = waiting_database(tmp, n)

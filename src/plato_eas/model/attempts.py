@@ -48,11 +48,11 @@ ERROR, TIME_LIMIT, STALLED = "error", "time_limit", "stalled"
 FAILURE_KINDS = (ERROR, TIME_LIMIT, STALLED)
 
 _NEW_SINCE = """
-SELECT a.schedulingAttemptId, a.taskId, tt.taskTypeName FROM eas_scheduling_attempt a
+SELECT a.schedulingAttemptId, a.taskId, t.taskTypeId FROM eas_scheduling_attempt a
 JOIN eas_task t ON t.taskId = a.taskId
-JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId
 WHERE a.schedulingAttemptId > ? ORDER BY a.schedulingAttemptId
 """
+_TYPE_NAMES = "SELECT taskTypeId, taskTypeName FROM eas_task_types"
 _LAST_ID = "SELECT COALESCE(MAX(schedulingAttemptId), 0) FROM eas_scheduling_attempt"
 
 # Attempts are numbered in the order they should run: highest priority first.
@@ -205,15 +205,22 @@ def stalled_cutoff(max_age: float, now: float | None = None) -> float:
 
 
 # -- created queued ------------------------------------------------------------------------
-def create_queued_for(tx: Tx, tasks_sql: str, params: list, now: float) -> list[dict]:
+def create_queued_for(tx: Tx, tasks_sql: str, params: list, now: float,
+                      first: bool = False) -> list[dict]:
     """A queued attempt for each task ``tasks_sql`` selects (as ``taskId`` and ``priority``),
     numbered highest priority first; returns the new attempts (schedulingAttemptId, taskId,
     taskTypeName) in that order. The caller holds the scheduler lock, so the new ids are
-    exactly those above the previous maximum."""
+    exactly those above the previous maximum. ``first``: ``tasks_sql`` selects only tasks
+    without any attempt, whose settled state is NULL already (a pass over a million new
+    tasks then skips a million look-ups)."""
     before = tx.scalar(_LAST_ID)
     tx.execute(_CREATE_FROM.format(tasks=tasks_sql), [now, *params])
-    created = tx.rows(_NEW_SINCE, (before,))
-    _settle(tx, [r["taskId"] for r in created], only_settled=True)
+    names = dict(tx.tuples(_TYPE_NAMES))  # a handful of rows: cheaper than a join per attempt
+    created = [{"schedulingAttemptId": attempt_id, "taskId": task_id,
+                "taskTypeName": names[type_id]}
+               for attempt_id, task_id, type_id in tx.tuples(_NEW_SINCE, (before,))]
+    if not first:
+        _settle(tx, [r["taskId"] for r in created], only_settled=True)
     return created
 
 

@@ -77,9 +77,10 @@ def _ready_sql(job_name: str | None, blocking: str, resumed: list[str] | None = 
 def _queue_ready(tx: Tx, queue: JobQueue, job_name: str | None, blocking: str,
                  now: float, marked: bool = False) -> list[dict]:
     """A queued attempt for every ready task (every marked one, when ``marked``), staged for
-    the queue; returns the new attempts. The caller holds the scheduler lock."""
+    the queue; returns the new attempts. The caller holds the scheduler lock. Without
+    ``blocking`` (every attempt blocks), the ready tasks are those without any attempt."""
     ready, params = _ready_sql(job_name, blocking, marked=marked)
-    new = attempts.create_queued_for(tx, ready, params, now)
+    new = attempts.create_queued_for(tx, ready, params, now, first=not blocking)
     _stage(tx, queue, new)
     return new
 
@@ -110,7 +111,7 @@ def queue_marked(tx: Tx, queue: JobQueue, task_ids: list[int], now: float) -> li
     new: list[dict] = []
     for chunk in chunks(sorted(set(task_ids))):
         ready, params = _ready_sql(None, "", marked=True, only=list(chunk))
-        new += attempts.create_queued_for(tx, ready, params, now)
+        new += attempts.create_queued_for(tx, ready, params, now, first=True)
         checks.clear(tx, list(chunk))
     _stage(tx, queue, new)
     return new
