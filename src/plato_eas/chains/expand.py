@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import posixpath
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from ..defaults import MAX_DO_WHILE_ITERATIONS, MAX_LOOP_ITERATIONS
@@ -78,10 +79,32 @@ def _files(wiring: dict, key: str, path: str, working_directory: str) -> dict[st
     return out
 
 
+def _literal(value: Any) -> bool:
+    """Whether a wiring value holds no expression (most of a large chain's): it is then its
+    own evaluation, and :func:`resolve` need not copy it."""
+    if isinstance(value, str):
+        return not is_expression(value)
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list):
+        return True
+    return all(map(_literal, value))
+
+
+@lru_cache(maxsize=256)
+def _directory(working_directory: str) -> str:
+    """A working directory normalised (``""`` for the data directory root), or ValueError:
+    the same few directories come up for every child of a large chain."""
+    normalised = check_relative(working_directory or ".", "working_directory")
+    return "" if normalised == "." else normalised
+
+
 def child_spec(item: dict, ctx: AttemptContext, metadata: dict, path: str,
                registry: Registry | None = None) -> ChildSpec:
     """Evaluate one task-list entry's wiring in the context it will inherit."""
-    wiring = resolve({k: item[k] for k in WIRING_KEYS if k in item}, metadata, {})
+    wiring = {k: item[k] for k in WIRING_KEYS if k in item}
+    if not _literal(wiring):
+        wiring = resolve(wiring, metadata, {})
     task_type = wiring.get("task")
     _refuse(f"{path}.task", name_problem(task_type, "the task type", 64))
     if registry is not None and is_expression(item.get("task")):
@@ -99,10 +122,9 @@ def child_spec(item: dict, ctx: AttemptContext, metadata: dict, path: str,
                 f"the working directory must be a string, not {type(given).__name__}")
         working_directory = posixpath.join(ctx.working_directory, given)
     try:
-        working_directory = check_relative(working_directory or ".", "working_directory")
+        working_directory = _directory(working_directory)
     except ValueError as exc:
         raise ChainError([(f"{path}.working_directory", str(exc))]) from None
-    working_directory = "" if working_directory == "." else working_directory
     _refuse(f"{path}.working_directory", working_directory_problem(working_directory))
     inputs = _files(wiring, "inputs", path, working_directory)
     outputs = _files(wiring, "outputs", path, working_directory)

@@ -67,8 +67,9 @@ def refuse_existing(job_name: str) -> JobError:
 
 
 def _size_problem(chain: dict) -> None:
-    """The chain is stored as one text value: it must fit the column."""
-    size = len(json.dumps(chain, sort_keys=True).encode("utf-8"))
+    """The chain is stored as one text value (JSON as the metadata items write it): it must
+    fit the column."""
+    size = len(json.dumps(chain, ensure_ascii=False).encode("utf-8"))
     if size > TEXT_BYTES:
         raise ChainError([("$", f"the chain is {size:,} bytes of JSON, more than the database "
                                 f"stores in one value ({TEXT_BYTES:,}); use loops or split it")])

@@ -456,11 +456,23 @@ def _field_problems(at: TaskAt, rules: _Rules) -> None:
         return
     control = _CONTROL_FIELDS.get(kind)
     declared = None if control is not None or is_expression(kind) else rules.declared(kind)
-    allowed = COMMON_FIELDS | (control or frozenset(declared or ()))
+    own = control or declared or ()
+    unknown = [key for key in at.task if key not in COMMON_FIELDS and key not in own]
+    if unknown:
+        _unknown_fields(at, rules, unknown, control, declared)
+    if declared:
+        validator = rules.type_validator(kind, declared)
+        rules.problems += _rs_problems(validator, at.task, {"properties": declared}, at.path,
+                                       defer_expressions=True)
+
+
+def _unknown_fields(at: TaskAt, rules: _Rules, unknown: list[str],
+                    control: frozenset[str] | None, declared: TaskFields | None) -> None:
+    """The fields of ``at.task`` outside its type's: refused, or free-form."""
+    kind = at.task["task"]
+    allowed = COMMON_FIELDS | frozenset(control or declared or ())
     owner = "a task" if is_expression(kind) else f"a task of type {kind!r}"
-    for key in at.task:
-        if key in allowed:
-            continue
+    for key in unknown:
         if key in _ANY_CONTROL_FIELD and control is None:
             rules.add(f"{key!r} belongs to the control-flow types; {owner} does not use it "
                       "(control-flow types must be literal)", at.path, key)
@@ -468,10 +480,6 @@ def _field_problems(at: TaskAt, rules: _Rules) -> None:
             rules.add(_unknown_field(key, allowed, owner), at.path, key)
         elif difflib.get_close_matches(key, sorted(COMMON_FIELDS), n=1, cutoff=0.8):
             rules.add(_unknown_field(key, COMMON_FIELDS, owner), at.path, key)
-    if declared:
-        validator = rules.type_validator(kind, declared)
-        rules.problems += _rs_problems(validator, at.task, {"properties": declared}, at.path,
-                                       defer_expressions=True)
 
 
 def _type_problems(at: TaskAt, rules: _Rules) -> None:
@@ -622,16 +630,17 @@ def _child_problems(at: TaskAt, rules: _Rules) -> None:
 
 def _duplicate_outputs(siblings: list[TaskAt], rules: _Rules) -> None:
     """Two literal outputs of one task list may not name the same file."""
-    written: dict[str, str] = {}
+    written: dict[str, tuple[str, str]] = {}  # file -> (task path, semantic type)
     for at in siblings:
         for semantic_type, _, file_id in at.outputs:
             if file_id is None:
                 continue
             if file_id in written:
-                rules.add(f"output {file_id!r} is also written at {written[file_id]}",
+                first = path_of(written[file_id][0], "outputs", written[file_id][1])
+                rules.add(f"output {file_id!r} is also written at {first}",
                           at.path, "outputs", semantic_type)
             else:
-                written[file_id] = path_of(at.path, "outputs", semantic_type)
+                written[file_id] = (at.path, semantic_type)
 
 
 def _folders(file_id: str) -> Iterator[str]:

@@ -43,6 +43,9 @@ from .values import TEXT_BYTES, json_problem, key_problem
 DESCRIPTION_KEY = "task_description"
 MARK = "\x1e"  # starts a JSON-encoded valueString; never the first character of prototype text
 _EXACT_INTEGERS = 2 ** 53  # every integer up to here is exactly a float
+# json.dumps(value, ensure_ascii=False, allow_nan=False), without making an encoder per call
+# (a registration encodes one task description per task)
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
 class MetadataError(EasError):
@@ -83,7 +86,7 @@ def encode(value: Any) -> tuple[float | None, str | None]:
         if value.startswith((MARK, "[", "{")):
             return None, MARK + json.dumps(value, ensure_ascii=False)
         return None, value
-    return None, json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return None, _ENCODE(value)
 
 
 def _float_or_none(value: int) -> float | None:
@@ -136,7 +139,8 @@ def write_items(tx: Tx, owner: str, items: list[tuple[int, dict[str, Any]]],
     key is replaced (``fresh``: the owners are new and have none, so nothing is looked for)."""
     assert owner in ("taskId", "schedulingAttemptId", "productVersionId")
     for _, values in items:  # (a description was checked as a whole chain at submission)
-        check_metadata({k: v for k, v in values.items() if k != DESCRIPTION_KEY})
+        if not isinstance(values, dict) or len(values) > (DESCRIPTION_KEY in values):
+            check_metadata({k: v for k, v in values.items() if k != DESCRIPTION_KEY})
     keys = key_ids(tx, (k for _, values in items for k in values))
     now = time.time()
     rows = []

@@ -90,3 +90,15 @@ def test_outputs_of_an_earlier_submission_satisfy_inputs_and_cannot_be_recreated
     assert actions.submit(installed, chain=reader)["changed"]
     problems = _problems(installed, chain=chain("file_dependency"))
     assert any("already exists" in m for _, m in problems)
+
+
+def test_the_size_limit_counts_the_bytes_stored_not_escaped_ones(installed):
+    """A chain is stored as UTF-8 JSON: 2.9 million 'é' are 5.8 MB there (17.4 MB as
+    ``\\u00e9`` escapes), so it fits the 16 MiB value; 8.5 million do not (17 MB)."""
+    def chain_of(count: int) -> dict:
+        return {"job_name": f"text{count}", "task_list": [
+            {"task": "null", "set_metadata": {"note": "é" * count}}]}
+
+    assert actions.submit(installed, chain=chain_of(2_900_000), validate_only=True)["valid"]
+    (problem,) = _problems(installed, chain=chain_of(8_500_000), validate_only=True)
+    assert problem[0] == "$" and "more than the database stores in one value" in problem[1]
