@@ -8,6 +8,9 @@ MAX_DO_WHILE_ITERATIONS = 1_000  # iterations of a do-while loop without its own
 # Control-flow expansion in the task runner (worker.child), unless the task's ``time_limit``
 # or its type's in the registry says otherwise.
 EXPANSION_TIME_LIMIT = 60.0  # seconds
+# tasks a loop's bodies may hold in all for the loop to expand them with itself (one attempt
+# instead of one per body); a larger loop's bodies each expand in an attempt of their own
+LOOP_BODY_TASKS = 1_000
 EXPANSION_MEMORY_MB = 1024  # MiB of address space an expansion may add to its task runner
 
 # Stopping: seconds a stopping `eas run` gives its worker processes to return their attempts

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import math
 import posixpath
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from ..defaults import MAX_DO_WHILE_ITERATIONS, MAX_LOOP_ITERATIONS
+from ..defaults import LOOP_BODY_TASKS, MAX_DO_WHILE_ITERATIONS, MAX_LOOP_ITERATIONS
 from ..errors import ChainError, EasError
 from ..expressions import evaluate, is_expression, resolve
 from ..model.context import AttemptContext
+from ..model.metadata import decode, encode
 from ..model.values import NAME_LENGTH, identifier_problem, json_problem, name_problem
 from ..tasks.availability import ALLOW_KEY, missing_implementation
 from ..tasks.registry import Registry
@@ -36,7 +38,7 @@ from .paths import (
     location_problem,
     working_directory_problem,
 )
-from .register import ChildSpec
+from .register import Body, ChildSpec
 
 WIRING_KEYS = ("task", "name", "job_name", "working_directory", "inputs", "outputs",
                "requires_metadata_from")
@@ -265,6 +267,43 @@ EXPANDERS: dict[str, Callable[[AttemptContext, Limits], list[ChildSpec]]] = {
 }
 
 
+def _body_context(spec: ChildSpec, parent: AttemptContext) -> AttemptContext:
+    """The context a loop body's own attempt would load: its metadata and description as
+    the database gives them back."""
+    def stored(values: dict) -> dict:
+        return {key: decode(*encode(value)) for key, value in values.items()}
+
+    return AttemptContext(
+        attempt_id=0, task_id=0, task_type=spec.task_type, task_name=spec.name,
+        job_name=spec.job_name, working_directory=spec.working_directory,
+        description=decode(*encode(spec.description)), metadata=stored(spec.metadata),
+        priority=spec.priority, cpus=parent.cpus)
+
+
+def expand_bodies(children: list[ChildSpec], parent: AttemptContext, limits: Limits,
+                  registry: Registry | None) -> list[ChildSpec]:
+    """Expand the loop bodies among ``children`` (sub-chains of a loop or condition: no
+    inputs, no metadata from other tasks) now, with their loop: registered together, each
+    body's attempt recorded done at once, one attempt instead of one per body. A body whose
+    expansion fails is left to fail in an attempt of its own, as it would have; so are all
+    the bodies of a loop whose bodies hold more than ``LOOP_BODY_TASKS`` tasks in all (one
+    transaction and one expansion's memory stay bounded)."""
+    bodies = [spec for spec in children if spec.task_type == "execution_chain"
+              and not spec.inputs and not spec.requires_metadata_from]
+    lists = [spec.description.get("task_list") for spec in bodies]
+    if sum(len(t) if isinstance(t, list) else LOOP_BODY_TASKS + 1 for t in lists) \
+            > LOOP_BODY_TASKS:
+        return children
+    for spec in bodies:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            grandchildren = expand_chain(_body_context(spec, parent), limits, registry)
+        except (EasError, KeyError, TypeError, ValueError, OverflowError):
+            continue
+        spec.body = Body(grandchildren, time.perf_counter() - wall, time.process_time() - cpu)
+    return children
+
+
 def expand(ctx: AttemptContext, limits: Limits | None = None,
            registry: Registry | None = None) -> list[ChildSpec]:
     """Children of a control-flow attempt; raises EasError (expression, path, a task type
@@ -275,7 +314,8 @@ def expand(ctx: AttemptContext, limits: Limits | None = None,
         with no_cyclic_gc():
             if ctx.task_type == "execution_chain":
                 return expand_chain(ctx, limits or Limits(), registry)
-            return EXPANDERS[ctx.task_type](ctx, limits or Limits())
+            return expand_bodies(EXPANDERS[ctx.task_type](ctx, limits or Limits()), ctx,
+                                 limits or Limits(), registry)
     except EasError:
         raise
     except (KeyError, TypeError, ValueError, OverflowError) as exc:

@@ -39,6 +39,18 @@ class ChildSpec:
     requires_metadata_from: list[str] = field(default_factory=list)
     path: str = "$"  # JSON path of the task in its chain, for error messages
     priority: int = 0  # higher runs first (the task's own, else inherited)
+    # A loop body (execution_chain) expanded together with its loop: its own children, and
+    # the wall and CPU seconds its expansion took (``chains/expand.py``, ``worker/record.py``)
+    body: Body | None = None
+
+
+@dataclass
+class Body:
+    """A loop body's expansion, done with its loop's."""
+
+    children: list[ChildSpec]
+    wall: float
+    cpu: float
 
 
 def _ids(tx: Tx, table: str, id_col: str, name_col: str, names: set[str]) -> dict[str, int]:

@@ -92,6 +92,15 @@ JOIN eas_task_types tt ON tt.taskTypeId = t.taskTypeId
 WHERE a.isRunning = 1 AND a.isFinished = 0 AND a.hostId IN ({marks})
 ORDER BY a.schedulingAttemptId
 """
+_EXPANDED = """
+INSERT INTO eas_scheduling_attempt (taskId, queuedTime, isQueued, isRunning, isFinished, hostId,
+    startTime, latestHeartbeat, endTime, allProductsPassedQc, errorFail, runTimeWallClock,
+    runTimeCpu, runTimeCpuIncChildren, priority)
+SELECT t.taskId, ?, 0, 0, 1, a.hostId, ?, ?, ?, 1, 0, ?, ?, ?, t.priority
+FROM eas_task t, eas_scheduling_attempt a WHERE t.taskId = ? AND a.schedulingAttemptId = ?
+"""
+_ATTEMPTS_OF = ("SELECT taskId, schedulingAttemptId FROM eas_scheduling_attempt"
+                " WHERE taskId IN ({marks})")
 _FINISHED_AMONG = (
     "SELECT a.schedulingAttemptId FROM eas_scheduling_attempt a"  # noqa: S608
     " WHERE (a.isFinished = 1 OR (" + CANCELLED_SQL + ")) AND a.schedulingAttemptId IN ({marks})"
@@ -308,6 +317,22 @@ def finish(tx: Tx, attempt_id: int, passed: bool, error_text: str | None, wall: 
     tx.execute(_SETTLE.format(where="taskId = ?"), (int(task_id),))
     checks.mark(tx, checks.consumers(tx, task_id) if readers is None else readers)
     return True
+
+
+def record_expanded(tx: Tx, by: int, bodies: list[tuple[int, float, float, str]],
+                    now: float) -> None:
+    """An attempt that passed, for each loop body expanded by attempt ``by`` (its loop's,
+    still running here): queued, started and finished now on ``by``'s host, with its wall
+    and CPU seconds and one log line (``bodies``: (task id, wall, CPU, line)). Their
+    tasks are new: these are their only attempts."""
+    tx.executemany(_EXPANDED, [(now, now, now, now, wall, cpu, cpu, task_id, by)
+                               for task_id, wall, cpu, _ in bodies])
+    ids: dict[int, int] = {}
+    for chunk in chunks(sorted(task_id for task_id, *_ in bodies)):
+        ids.update(tx.tuples(_ATTEMPTS_OF.format(marks=marks(chunk)), chunk))
+    tx.executemany(_NOTE, [(ids[task_id], now, logging.INFO, line)
+                           for task_id, _, _, line in bodies])
+    _settle(tx, list(ids))
 
 
 def finished_among(tx: Tx, attempt_ids: list[int]) -> list[int]:

@@ -22,9 +22,9 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from ..chains.register import register_children
+from ..chains.register import ChildSpec, register_children
 from ..db import Database, Tx
-from ..errors import EasError
+from ..errors import ChainError, EasError
 from ..model import attempts, checks
 from ..model.context import AttemptContext
 from ..model.metadata import write_items
@@ -57,7 +57,7 @@ def _versions(ctx: AttemptContext, outcome: Outcome, output_dir: Path) -> list[t
     """(semantic type, row) of each output file written."""
     rows = []
     for sem, rel in ctx.outputs.items():
-        facts = _file_facts(staging.staged_path(output_dir, ctx.attempt_id, rel))
+        facts = _file_facts(staging.staged_path(output_dir, ctx.attempt_id, sem, rel))
         if facts is None:
             continue
         md5, size, created, modified = facts
@@ -102,7 +102,7 @@ def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
         log.error("attempt %d: %s", ctx.attempt_id, reason)
         return fail(db, ctx.attempt_id, reason, outcome)
     finally:
-        if ctx.outputs:  # without outputs the attempt has no staging folder
+        if ctx.outputs:  # without outputs the attempt has no staged files
             staging.discard(output_dir, ctx.attempt_id)
 
 
@@ -128,6 +128,7 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
         expanded: list[int] = []
         if children and passed and not _has_children(tx, ctx.task_id):
             expanded = register_children(tx, ctx.task_id, children)  # marked for a check
+            expanded += _register_bodies(tx, ctx.attempt_id, expanded, children)
         file_metadata = []
         for sem, row in versions:
             version_id = tx.insert(
@@ -187,6 +188,35 @@ def fail(db: Database, attempt_id: int, reason: str, outcome: Outcome | None = N
         except Exception as exc:  # noqa: BLE001 - try once more with the reason alone
             log.error("attempt %d: could not record its failure: %s", attempt_id, describe(exc))
     return False
+
+
+def _register_bodies(tx: Tx, attempt_id: int, task_ids: list[int],
+                     children: list[ChildSpec]) -> list[int]:
+    """The children of the loop bodies expanded with their loop (``chains/expand.py``),
+    registered under their bodies, whose attempts are recorded done (on the loop's host, at
+    once); returns the new task ids. When the database refuses any of them, none is kept
+    (a savepoint): every body is then queued and expands in an attempt of its own, as it
+    would have, and the one refused fails alone."""
+    done = [(task_id, spec.body) for task_id, spec in zip(task_ids, children, strict=True)
+            if spec.body is not None]
+    if not done:
+        return []
+    tx.execute("SAVEPOINT loop_bodies")
+    try:
+        registered = [i for task_id, body in done
+                      for i in register_children(tx, task_id, body.children)]
+    except (ChainError, *tx.dialect.driver_errors) as exc:
+        if isinstance(exc, tx.dialect.driver_errors) and (
+                tx.dialect.is_retryable(exc) or tx.dialect.is_disconnect(exc)):
+            raise  # the whole transaction is retried
+        tx.execute("ROLLBACK TO SAVEPOINT loop_bodies")
+        return []
+    tx.execute("RELEASE SAVEPOINT loop_bodies")
+    attempts.record_expanded(tx, attempt_id, [
+        (task_id, body.wall, body.cpu,
+         f"plato_eas.task: execution_chain expanded into {len(body.children)} task(s) "
+         f"with its loop (attempt {attempt_id})") for task_id, body in done], time.time())
+    return registered
 
 
 def _has_children(tx: Tx, task_id: int) -> bool:

@@ -1,11 +1,12 @@
 """Where an attempt writes its outputs, and how they reach their place in the data directory.
 
-Each attempt writes its declared outputs under a folder of its own,
-``.attempts/<attempt id>/<product path>`` inside the output directory. The worker moves them
-into place (a rename on the same file system) inside the transaction that records the attempt,
-after the compare-and-set that proves the attempt is still its own; a late attempt — declared
-stalled, then woken — is discarded with its folder and never overwrites a recorded product, so
-files and database agree.
+Each attempt writes its declared outputs into the staging folder ``.attempts`` of the output
+directory, under names of its own (``<attempt id>.<semantic type>.<file name>``: one folder for
+all attempts, because creating and removing a folder per attempt cost more than a ``null``
+task). The worker moves them into place (a rename on the same file system) inside the
+transaction that records the attempt, after the compare-and-set that proves the attempt is
+still its own; a late attempt — declared stalled, then woken — has its files discarded and
+never overwrites a recorded product, so files and database agree.
 
 Confinement is checked on the real file system, not only on the names: every folder on the way
 to a file is opened relative to its parent without following symbolic links; a link is
@@ -29,6 +30,7 @@ from typing import Iterator
 from ..errors import EasError
 
 STAGING = ".attempts"
+NAME_MAX = 255  # bytes in one file name (Linux, macOS)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
@@ -98,21 +100,24 @@ def input_path(output_dir: Path, sem: str, rel: str) -> Path:
     return output_dir / rel
 
 
-def staging_dir(attempt_id: int) -> str:
-    """The attempt's own folder, relative to the output directory."""
-    return f"{STAGING}/{int(attempt_id)}"
+def staged_name(attempt_id: int, sem: str, rel: str) -> str:
+    """The file output ``sem`` (``rel``) of the attempt is written to, in the staging folder:
+    ``<attempt id>.<semantic type>.<file name>`` (the file name kept for tasks that look at
+    its extension), or without the file name where it would be too long for one."""
+    name = f"{int(attempt_id)}.{sem}.{posixpath.basename(rel)}"
+    return name if len(os.fsencode(name)) <= NAME_MAX else f"{int(attempt_id)}.{sem}"
 
 
-def staged_path(output_dir: Path, attempt_id: int, rel: str) -> Path:
-    return output_dir / staging_dir(attempt_id) / rel
+def staged_path(output_dir: Path, attempt_id: int, sem: str, rel: str) -> Path:
+    return output_dir / STAGING / staged_name(attempt_id, sem, rel)
 
 
 def prepare(output_dir: Path, attempt_id: int, working_directory: str,
             outputs: dict[str, str]) -> dict[str, Path]:
     """Before the task runs: its working directory and every output's destination are inside
-    the data directory (refused otherwise), its staging folders exist and are empty. Returns
-    {semantic type: path the task writes}."""
-    if outputs:  # a folder left over by an earlier run of a released attempt
+    the data directory (refused otherwise), the staging folder exists and holds nothing of
+    this attempt. Returns {semantic type: path the task writes}."""
+    if outputs:  # files left over by an earlier run of a released attempt
         discard(output_dir, attempt_id)
     # the output directory itself (most tasks): no folder to check, only that it exists
     itself = all(part in ("", ".") for part in working_directory.split("/"))
@@ -121,16 +126,15 @@ def prepare(output_dir: Path, attempt_id: int, working_directory: str,
             pass
     staged = {}
     for sem, rel in outputs.items():
-        parent = posixpath.dirname(rel)
         try:
-            with folder(output_dir, parent, create=True):
+            with folder(output_dir, posixpath.dirname(rel), create=True):
                 pass
         except Escape as exc:
             raise Escape(f"output {sem} ({rel}): {exc}") from None
-        with folder(output_dir, posixpath.join(staging_dir(attempt_id), parent),
-                    create=True):
+        staged[sem] = staged_path(output_dir, attempt_id, sem, rel)
+    if outputs:
+        with folder(output_dir, STAGING, create=True):
             pass
-        staged[sem] = staged_path(output_dir, attempt_id, rel)
     return staged
 
 
@@ -138,28 +142,45 @@ def publish(output_dir: Path, attempt_id: int, outputs: dict[str, str]) -> None:
     """Move the files the attempt wrote into place (those it did not write are skipped; a run
     repeated after its first commit failed finds them moved already). Call this only while
     the attempt is known to be ours, inside the transaction that records it."""
-    for sem, rel in outputs.items():
-        parent, name = posixpath.split(rel)
-        try:
-            with folder(output_dir, posixpath.join(staging_dir(attempt_id), parent)
-                        ) as src:
-                mode = os.stat(name, dir_fd=src, follow_symlinks=False).st_mode
+    if not outputs:
+        return
+    try:
+        with folder(output_dir, STAGING) as src:
+            for sem, rel in outputs.items():
+                parent, name = posixpath.split(rel)
+                staged = staged_name(attempt_id, sem, rel)
+                try:
+                    mode = os.stat(staged, dir_fd=src, follow_symlinks=False).st_mode
+                except FileNotFoundError:
+                    continue
                 if not stat.S_ISREG(mode):
                     raise Escape(f"output {sem} ({rel}) is not a regular file")
                 try:
                     with folder(output_dir, parent, create=True) as dst:
-                        os.replace(name, name, src_dir_fd=src, dst_dir_fd=dst)
+                        os.replace(staged, name, src_dir_fd=src, dst_dir_fd=dst)
                 except Escape as exc:
                     raise Escape(f"output {sem} ({rel}): {exc}") from None
-        except FileNotFoundError:
-            continue
+    except FileNotFoundError:  # no staging folder: nothing was written
+        return
 
 
 def discard(output_dir: Path, attempt_id: int) -> None:
-    """Remove the attempt's staging folder and whatever is left in it."""
+    """Remove whatever the attempt left in the staging folder (its files, and anything a task
+    wrote next to them: every name that starts with its id; a folder named after it, as
+    earlier versions staged)."""
+    own = str(int(attempt_id))
     try:
         with folder(output_dir, STAGING) as fd:
-            shutil.rmtree(str(int(attempt_id)), dir_fd=fd, ignore_errors=True)
+            for name in os.listdir(fd):
+                if name == own:
+                    shutil.rmtree(name, dir_fd=fd, ignore_errors=True)
+                elif name.startswith(own + "."):
+                    try:
+                        os.unlink(name, dir_fd=fd)
+                    except IsADirectoryError:
+                        shutil.rmtree(name, dir_fd=fd, ignore_errors=True)
+                    except OSError:
+                        pass
     except (FileNotFoundError, Escape, NotADirectoryError):
         pass
 
@@ -168,6 +189,7 @@ def leftovers(output_dir: Path) -> list[int]:
     """Attempt ids that have a staging folder (a worker that died leaves its folder)."""
     try:
         with folder(output_dir, STAGING) as fd:
-            return [int(n) for n in os.listdir(fd) if n.isdigit()]
+            return sorted({int(n.partition(".")[0]) for n in os.listdir(fd)
+                           if n.partition(".")[0].isdigit()})
     except (FileNotFoundError, Escape, NotADirectoryError):
         return []
