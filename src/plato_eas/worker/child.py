@@ -119,7 +119,7 @@ def task_run(ctx: AttemptContext, output_dir: Path, input_dir: Path | None = Non
         attempt_id=ctx.attempt_id, task_id=ctx.task_id, task_type=ctx.task_type,
         description=description, metadata=ctx.metadata,
         requested_metadata=ctx.requested_metadata,
-        inputs={s: staging.input_path(output_dir, s, p) for s, p in ctx.inputs.items()},
+        inputs=staging.input_paths(output_dir, ctx.inputs),
         outputs=outputs, working_dir=output_dir / ctx.working_directory,
         input_metadata=ctx.input_metadata, cpus=ctx.cpus, input_dir=input_dir)
 

@@ -89,15 +89,32 @@ def folder(output_dir: Path, rel: str, create: bool = False) -> Iterator[int]:
         os.close(fd)
 
 
-def input_path(output_dir: Path, sem: str, rel: str) -> Path:
-    """The path a task reads input ``sem`` from, refused when a link leads it outside the data
-    directory (a product's folder replaced by a link after it was recorded)."""
+def input_paths(output_dir: Path, inputs: dict[str, str]) -> dict[str, Path]:
+    """The path a task reads each input from, refused when a link leads it outside the data
+    directory (a product's folder replaced by a link after it was recorded). Each folder's
+    real path is found once (a task may read a thousand files from one folder), then only the
+    file itself is looked at."""
     root = os.path.realpath(output_dir)
-    real = os.path.realpath(os.path.join(root, rel))
-    if not _inside(real, root):
-        raise Escape(f"input {sem} ({rel}) leads outside the data directory "
-                     f"(a symbolic link to {real})")
-    return output_dir / rel
+    folders: dict[str, str] = {}
+    paths = {}
+    for sem, rel in inputs.items():
+        parent, name = posixpath.split(rel)
+        if name in ("", ".", ".."):
+            real = os.path.realpath(os.path.join(root, rel))
+        else:
+            if parent not in folders:
+                folders[parent] = os.path.realpath(os.path.join(root, parent))
+            real = os.path.join(folders[parent], name)
+            try:
+                if stat.S_ISLNK(os.lstat(real).st_mode):
+                    real = os.path.realpath(real)
+            except OSError:  # missing: its real path is the name itself, as realpath says
+                pass
+        if not _inside(real, root):
+            raise Escape(f"input {sem} ({rel}) leads outside the data directory "
+                         f"(a symbolic link to {real})")
+        paths[sem] = output_dir / rel
+    return paths
 
 
 def staged_name(attempt_id: int, sem: str, rel: str) -> str:
