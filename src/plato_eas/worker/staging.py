@@ -38,6 +38,19 @@ class Escape(EasError):
     """A path inside the data directory resolves outside it (a symbolic link)."""
 
 
+_ROOTS: dict[str, str] = {}
+
+
+def _root(output_dir: Path) -> str:
+    """The output directory's real path, found once per process: the directory itself is
+    configuration (every attempt resolved it again: a quarter of a small task's cost); what
+    lies below it is checked every time."""
+    key = os.fspath(output_dir)
+    if key not in _ROOTS:
+        _ROOTS[key] = os.path.realpath(key)
+    return _ROOTS[key]
+
+
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
@@ -69,7 +82,7 @@ def _step(fd: int, part: str, root: str, walked: list[str], create: bool) -> int
 def folder(output_dir: Path, rel: str, create: bool = False) -> Iterator[int]:
     """A descriptor of folder ``rel`` (relative, already checked lexically) of the output
     directory, reached without leaving it; ``create`` makes missing folders."""
-    root = os.path.realpath(output_dir)
+    root = _root(output_dir)
     if create:
         os.makedirs(root, exist_ok=True)
     fd = os.open(root, _DIR_FLAGS)
@@ -94,7 +107,7 @@ def input_paths(output_dir: Path, inputs: dict[str, str]) -> dict[str, Path]:
     directory (a product's folder replaced by a link after it was recorded). Each folder's
     real path is found once (a task may read a thousand files from one folder), then only the
     file itself is looked at."""
-    root = os.path.realpath(output_dir)
+    root = _root(output_dir)
     folders: dict[str, str] = {}
     paths = {}
     for sem, rel in inputs.items():
