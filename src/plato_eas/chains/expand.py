@@ -55,16 +55,19 @@ def _value(value: Any, ctx: AttemptContext, metadata: dict) -> Any:
     return evaluate(value, metadata, ctx.requested_metadata) if is_expression(value) else value
 
 
-def _refuse(path: str, message: str | None) -> None:
+def _refuse(path: str, message: str | None, *keys: str) -> None:
+    """Raise a ChainError at ``path`` (+ ``.key`` for each of ``keys``) when there is a
+    ``message``: the path is built only then (a large chain's children have no problem)."""
     if message:
-        raise ChainError([(path, message)])
+        raise ChainError([(".".join((path, *map(str, keys))), message)])
 
 
 def _files(wiring: dict, key: str, path: str, working_directory: str) -> dict[str, str]:
     """The evaluated ``inputs``/``outputs``: semantic type -> normalised file name."""
     files = wiring.get(key, {})
-    _refuse(f"{path}.{key}", None if isinstance(files, dict) else
-            f"{key} must be an object (semantic type -> file name), not {type(files).__name__}")
+    _refuse(path, None if isinstance(files, dict) else
+            f"{key} must be an object (semantic type -> file name), not {type(files).__name__}",
+            key)
     out = {}
     for semantic_type, filename in files.items():
         problem = identifier_problem(semantic_type, "semantic type", NAME_LENGTH)
@@ -77,20 +80,23 @@ def _files(wiring: dict, key: str, path: str, working_directory: str) -> dict[st
                 problem = problem or str(exc)
             else:
                 problem = problem or location_problem(join(working_directory, name), key[:-1])
-        _refuse(f"{path}.{key}.{semantic_type}", problem)
+        _refuse(path, problem, key, semantic_type)
     return out
 
 
-def _literal(value: Any) -> bool:
-    """Whether a wiring value holds no expression (most of a large chain's): it is then its
-    own evaluation, and :func:`resolve` need not copy it."""
-    if isinstance(value, str):
-        return not is_expression(value)
-    if isinstance(value, dict):
-        value = value.values()
-    elif not isinstance(value, list):
-        return True
-    return all(map(_literal, value))
+def _literal(wiring: dict) -> bool:
+    """Whether a wiring is plainly free of expressions (most of a large chain's): it is then
+    its own evaluation, and :func:`resolve` need not copy it. Strings, and objects or lists
+    of strings, are looked at; anything deeper answers False (resolve then decides)."""
+    for value in wiring.values():
+        kind = type(value)
+        if kind is dict or kind is list:
+            for item in value.values() if kind is dict else value:
+                if type(item) is not str or is_expression(item):
+                    return False
+        elif kind is str and is_expression(value):
+            return False
+    return True
 
 
 @lru_cache(maxsize=256)
@@ -108,31 +114,33 @@ def child_spec(item: dict, ctx: AttemptContext, metadata: dict, path: str,
     if not _literal(wiring):
         wiring = resolve(wiring, metadata, {})
     task_type = wiring.get("task")
-    _refuse(f"{path}.task", name_problem(task_type, "the task type", 64))
+    _refuse(path, name_problem(task_type, "the task type", 64), "task")
     if registry is not None and is_expression(item.get("task")):
-        _refuse(f"{path}.task", _type_problem(task_type, metadata, registry))
+        _refuse(path, _type_problem(task_type, metadata, registry), "task")
     name, job_name = wiring.get("name"), wiring.get("job_name")
     if name is not None:
-        _refuse(f"{path}.name", name_problem(name, "the task name"))
+        _refuse(path, name_problem(name, "the task name"), "name")
     if job_name not in (None, ""):
-        _refuse(f"{path}.job_name", name_problem(job_name, "the job name")
-                or identifier_problem(job_name, "the job name", NAME_LENGTH))
+        _refuse(path, name_problem(job_name, "the job name")
+                or identifier_problem(job_name, "the job name", NAME_LENGTH), "job_name")
     working_directory = ctx.working_directory
     given = wiring.get("working_directory")
     if given not in (None, ""):
-        _refuse(f"{path}.working_directory", None if isinstance(given, str) else
-                f"the working directory must be a string, not {type(given).__name__}")
+        _refuse(path, None if isinstance(given, str) else
+                f"the working directory must be a string, not {type(given).__name__}",
+                "working_directory")
         working_directory = posixpath.join(ctx.working_directory, given)
     try:
         working_directory = _directory(working_directory)
     except ValueError as exc:
         raise ChainError([(f"{path}.working_directory", str(exc))]) from None
-    _refuse(f"{path}.working_directory", working_directory_problem(working_directory))
+    _refuse(path, working_directory_problem(working_directory), "working_directory")
     inputs = _files(wiring, "inputs", path, working_directory)
     outputs = _files(wiring, "outputs", path, working_directory)
     wanted = wiring.get("requires_metadata_from", [])
-    _refuse(f"{path}.requires_metadata_from", None if isinstance(wanted, list) and all(
-        isinstance(n, str) for n in wanted) else "must be a list of task names (strings)")
+    _refuse(path, None if isinstance(wanted, list) and all(
+        isinstance(n, str) for n in wanted) else "must be a list of task names (strings)",
+        "requires_metadata_from")
     return ChildSpec(
         task_type=task_type, description=item, metadata=dict(metadata),
         working_directory=working_directory, job_name=job_name or ctx.job_name,

@@ -174,7 +174,7 @@ def register_children(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> 
     ``requires_metadata_from`` name is not an earlier sibling."""
     if not specs:
         return []
-    with no_cyclic_gc():
+    with no_cyclic_gc(), tx.dialect.bulk(tx):
         return _register(tx, parent_id, specs)
 
 

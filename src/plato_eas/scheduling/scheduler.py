@@ -80,7 +80,8 @@ def _queue_ready(tx: Tx, queue: JobQueue, job_name: str | None, blocking: str,
     the queue; returns the new attempts. The caller holds the scheduler lock. Without
     ``blocking`` (every attempt blocks), the ready tasks are those without any attempt."""
     ready, params = _ready_sql(job_name, blocking, marked=marked)
-    new = attempts.create_queued_for(tx, ready, params, now, first=not blocking)
+    with tx.dialect.bulk(tx):
+        new = attempts.create_queued_for(tx, ready, params, now, first=not blocking)
     _stage(tx, queue, new)
     return new
 
