@@ -41,6 +41,13 @@ class Tx:
         self.conn = conn
         self.dialect = dialect
         self.lastrowid: int | None = None
+        self.committed: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this unit's changes are committed, never if they are rolled
+        back (a re-run unit registers its own): what the unit made true, told outside the
+        database."""
+        self.committed.append(action)
 
     def _cursor(self, sql: str, params: Sequence[Any], plain: bool = False) -> Any:
         cur = self.dialect.cursor(self.conn, plain)
@@ -159,16 +166,20 @@ class Database:
             if isinstance(exc, self.dialect.driver_errors):
                 self._keep_only_retryable(exc)
             raise
+        for action in tx.committed:
+            action()
 
     @contextmanager
     def autocommit(self) -> Iterator[Tx]:
         """Statements that each commit on their own; errors classified as in a transaction."""
-        conn = self.conn
+        tx = Tx(self.conn, self.dialect)
         try:
-            yield Tx(conn, self.dialect)
+            yield tx
         except self.dialect.driver_errors as exc:
             self._keep_only_retryable(exc)
             raise
+        for action in tx.committed:
+            action()
 
     def run(self, unit: Callable[[Tx], T], attempts: int = UNIT_ATTEMPTS, atomic: bool = True,
             read_only: bool = False) -> T:
@@ -190,8 +201,9 @@ class Database:
 
     def read(self, unit: Callable[[Tx], T]) -> T:
         """A read-only unit (reports): the same retry rules, begun as the dialect begins reads
-        (SQLite: a deferred transaction that takes no write lock)."""
-        return self.run(unit, read_only=True)
+        (SQLite: a deferred transaction that takes no write lock; MySQL: statement by
+        statement, where a transaction would see nothing more consistent)."""
+        return self.run(unit, atomic=self.dialect.read_snapshot, read_only=True)
 
     # -- helpers ----------------------------------------------------------------------
     def _reset_if_disconnected(self, exc: BaseException) -> None:

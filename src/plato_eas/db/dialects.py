@@ -61,6 +61,10 @@ class SqliteDialect:
     transactional_ddl = True
     #: BEGIN IMMEDIATE serialises claimers, so the oldest queued attempt is always free.
     claim = ClaimStrategy(window=1, atomic=True)
+    #: a claim may run inside the transaction that records the worker's last attempt
+    claims_within = True
+    #: a read unit sees one snapshot (WAL) only inside a transaction
+    read_snapshot = True
 
     def __init__(self, settings: Settings):
         self.path = Path(settings.db_path)
@@ -219,6 +223,10 @@ class MysqlDialect:
     retry_index = "CREATE INDEX eas_attempt_retry ON eas_scheduling_attempt (retryAt)"
     #: DDL commits implicitly: a unit that creates tables runs once, never re-run.
     transactional_ddl = False
+    #: Under READ COMMITTED (every connection's isolation level, see ``_open``) each
+    #: statement reads the latest committed rows, inside a transaction or not: a read unit
+    #: runs statement by statement, without the BEGIN and COMMIT round trips.
+    read_snapshot = False
     #: Each conditional UPDATE commits on its own; concurrent claimers spread over the 8
     #: oldest queued attempts so they rarely collide.
     claim = ClaimStrategy(window=8, atomic=False)
@@ -370,6 +378,14 @@ class MysqlDialect:
     def is_retryable(self, exc: BaseException) -> bool:
         return (isinstance(exc, self.driver.err.OperationalError)
                 and bool(exc.args) and exc.args[0] in self.RETRY_CODES)
+
+    @property
+    def claims_within(self) -> bool:
+        """Whether a claim may run inside the transaction that records the worker's last
+        attempt (one commit per attempt), its row locked until that commit: on MariaDB other
+        claimers skip a locked row at once (:meth:`no_wait`); on MySQL they would wait for
+        the commit, and two such claimers could deadlock."""
+        return self.mariadb
 
     def no_wait(self, statement: str) -> str:
         """MariaDB: fail with a lock wait timeout at once instead of waiting (MySQL has no

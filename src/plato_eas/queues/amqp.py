@@ -25,6 +25,12 @@ be re-run; the broker cannot take a message back):
   running attempt is recovered by the scheduler's stalled-attempt handling). While the task
   runs, :meth:`keepalive` (with each task heartbeat) answers the broker's AMQP heartbeats, so
   the broker keeps the connection and the ack reaches it.
+* **Claim while recording.** Before a worker records an attempt, :meth:`reserve` fetches the
+  next message (``basic.get``, having cancelled the consumer: fetched messages do not count
+  against the prefetch limit, and a busy worker must not be pushed one more); the recording
+  transaction claims its attempt (:meth:`claim_within`) and loads it, so an attempt costs one
+  database commit, and the message is held once that commits. A reserved message the
+  transaction did not claim is claimed or skipped by the next :meth:`claim`.
 * **Priorities.** Queues are declared with ``x-max-priority`` (``QUEUE_ARGUMENTS``) and each
   message carries its attempt's priority, so the broker delivers higher priorities first and
   equal ones first in, first out. RabbitMQ cannot change the arguments of an existing queue
@@ -132,6 +138,8 @@ class AmqpQueue:
         self._consuming: tuple[str, ...] = ()
         self._buffer: deque[tuple[int, bytes]] = deque()
         self._held: dict[int, tuple[int, int]] = {}  # attempt id -> (generation, tag)
+        # (generation, tag, attempt id): fetched by reserve() for claim_within, not claimed yet
+        self._reserved: tuple[int, int, int] | None = None
         self._lease = outbox.Lease()
         import pika.exceptions as px
 
@@ -195,6 +203,7 @@ class AmqpQueue:
         self._consuming = ()
         self._buffer.clear()
         self._held.clear()
+        self._reserved = None
         if conn is not None:
             try:
                 if conn.is_open:
@@ -488,6 +497,9 @@ class AmqpQueue:
         key = tuple(sorted(set(names)))
         if not key:
             return None
+        reserved, self._reserved = self._reserved, None
+        if reserved is not None and self._claimed(reserved[:2], reserved[2], host_id):
+            return reserved[2]
         while True:
             delivery = self._broker(lambda: self._next_delivery(key))
             if delivery is None:
@@ -498,29 +510,40 @@ class AmqpQueue:
             except (UnicodeDecodeError, ValueError):
                 log.error("dropping malformed message %r", body[:40])
                 attempt_id = None
-            if attempt_id is not None:
-                try:
-                    taken = self._take(attempt_id, host_id)
-                except BaseException:
-                    self._settle(gen, tag, ack=False)  # give it back: our one slot is free
-                    raise
-                if taken:
-                    if gen == self._gen:
-                        self._held[attempt_id] = (gen, tag)
-                    return attempt_id
-            self._settle(gen, tag, ack=True)  # finished, running elsewhere, purged, duplicate
+            if attempt_id is not None and self._claimed((gen, tag), attempt_id, host_id):
+                return attempt_id
+            if attempt_id is None:
+                self._settle(gen, tag, ack=True)
+
+    def _claimed(self, delivery: tuple[int, int], attempt_id: int, host_id: int) -> bool:
+        """Claim a delivered attempt in the database and hold its message; a message whose
+        attempt is not queued (finished, running elsewhere, purged, a duplicate) is acked
+        and skipped."""
+        gen, tag = delivery
+        try:
+            taken = self._take(attempt_id, host_id)
+        except BaseException:
+            self._settle(gen, tag, ack=False)  # give it back: our one slot is free
+            raise
+        if taken:
+            if gen == self._gen:  # else its connection is gone: a redelivery is skipped
+                self._held[attempt_id] = (gen, tag)
+            return True
+        self._settle(gen, tag, ack=True)
+        return False
 
     def _take(self, attempt_id: int, host_id: int) -> bool:
         """Mark the attempt running on ``host_id`` if it is still queued. ``now`` is fixed
         before the first try: when a connection drops during COMMIT and the unit is re-run,
-        the row already carrying exactly our host and start time was our own claim."""
+        the row already carrying exactly our host and start time was our own claim. The
+        conditional UPDATE is atomic on its own: no BEGIN and COMMIT round trips."""
         now = time.time()
 
         def unit(tx: Tx) -> bool:
             return bool(attempts.take(tx, attempt_id, host_id, now)
                         or attempts.taken_by(tx, host_id, now) == attempt_id)
 
-        return self.db.run(unit)
+        return self.db.run(unit, atomic=False)
 
     def _settle(self, gen: int, tag: int, ack: bool) -> None:
         """Ack (or requeue) one delivery; a delivery from a lost connection was already
@@ -537,19 +560,83 @@ class AmqpQueue:
                         type(exc).__name__)
             self._drop()
 
-    def claim_within(self, tx: Tx, names: list[str], host_id: int) -> int | None:
-        """A delivery is not part of a database transaction: claim on its own."""
-        return None
+    def reserve(self, names: list[str]) -> None:
+        """Fetch the next message (``basic.get``: at once, or nothing) for the recording
+        transaction to claim (``claim_within``); never waits, never reconnects: without a
+        live connection there is simply nothing reserved. The consumer is cancelled first:
+        the broker does not count fetched messages against the prefetch limit, so it would
+        push one more to this worker while the fetched one runs, kept from idle workers."""
+        if (self._reserved is not None or self._conn is None or not self._conn.is_open
+                or self._ch is None or not self._ch.is_open):
+            return
+        key = sorted(set(names))
+        if not key or not set(key) <= self._declared:
+            return
+        try:
+            self._stop_consuming()
+            for name in key:
+                method, _props, body = self._ch.basic_get(queue=name)
+                if method is not None:
+                    break
+            else:
+                return
+        except (self.pika.exceptions.AMQPError, OSError) as exc:
+            log.warning("could not fetch the next message ahead (%s)", type(exc).__name__)
+            self._drop()
+            return
+        try:
+            attempt_id = int(body.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            log.error("dropping malformed message %r", body[:40])
+            self._settle(self._gen, method.delivery_tag, ack=True)
+            return
+        self._reserved = (self._gen, method.delivery_tag, attempt_id)
+
+    def claim_within(self, tx: Tx, names: list[str], host_id: int,
+                     now: float | None = None) -> int | None:
+        """Claim the message :meth:`reserve` fetched in the caller's transaction; it is held
+        (acked by :meth:`done`) once that transaction commits. None when nothing is
+        reserved or its attempt is not queued any more (the next :meth:`claim` acks and
+        skips it)."""
+        reserved = self._reserved
+        if reserved is None or reserved[0] != self._gen:
+            return None
+        gen, tag, attempt_id = reserved
+        if not attempts.take(tx, attempt_id, host_id, time.time() if now is None else now):
+            return None
+
+        def hold() -> None:
+            if self._reserved == reserved:
+                self._reserved = None
+            if gen == self._gen:
+                self._held[attempt_id] = (gen, tag)
+
+        tx.after_commit(hold)
+        return attempt_id
+
+    def _settle_reserved(self, attempt_id: int, ack: bool) -> bool:
+        """Settle the reserved message if it carries ``attempt_id`` (claimed by a
+        transaction whose COMMIT's answer was lost, so it never moved to the held ones)."""
+        reserved = self._reserved
+        if reserved is None or reserved[2] != int(attempt_id):
+            return False
+        self._reserved = None
+        self._settle(reserved[0], reserved[1], ack=ack)
+        return True
 
     def done(self, attempt_id: int) -> None:
         held = self._held.pop(int(attempt_id), None)
         if held is not None:
             self._settle(*held, ack=True)
+        else:
+            self._settle_reserved(attempt_id, ack=True)
 
     def release(self, attempt_id: int, reason: str | None = None) -> None:
         """Queued again in the database, and its message back in the broker queue (for
         another consumer: we stop consuming until our next claim)."""
         requeued = self.db.run(lambda tx: attempts.release(tx, attempt_id, reason))
+        if self._settle_reserved(attempt_id, ack=not requeued):
+            return
         held = self._held.pop(int(attempt_id), None)
         if held is not None and held[0] == self._gen and self._ch is not None:
             try:

@@ -41,10 +41,18 @@ class JobQueue(Protocol):
         None only when every named queue is really empty (a lost race is retried, never
         reported as empty)."""
 
-    def claim_within(self, tx: Tx, names: list[str], host_id: int) -> int | None:
+    def claim_within(self, tx: Tx, names: list[str], host_id: int,
+                     now: float | None = None) -> int | None:
         """Claim as ``claim`` does, inside the caller's transaction (the one recording the
-        previous attempt: one commit per attempt); None when this queue cannot (a broker's
-        claim is not part of a database transaction) or when nothing is queued."""
+        previous attempt: one commit per attempt), stamped with ``now`` as its start time
+        (so a caller whose COMMIT's answer was lost can find its claim); None when this queue
+        cannot (a broker's claim is not part of a database transaction; MySQL) or when
+        nothing is queued."""
+
+    def reserve(self, names: list[str]) -> None:
+        """Before a transaction that calls ``claim_within``: fetch from outside the database
+        what that claim needs (AMQP: the next message, never waiting for one; SQL: nothing).
+        A message reserved but not claimed is claimed (or skipped) by the next ``claim``."""
 
     def done(self, attempt_id: int) -> None:
         """The attempt is recorded finished in the database: acknowledge it (AMQP ack)."""

@@ -16,7 +16,8 @@ isQueued = 1`` of ``attempts.take`` (row count 1: it is ours; 0: another claimer
 
 * SQLite (window 1, one transaction): ``BEGIN IMMEDIATE`` serialises claimers, so the select
   and the conditional update see the same queue: strictly in order.
-* MySQL/MariaDB (window 8, statement by statement): each UPDATE commits on its own.
+* MySQL/MariaDB (window 8, statement by statement): each UPDATE commits on its own (or, on
+  MariaDB, with the transaction recording the worker's last attempt: ``claim_within``).
   Concurrent claimers start at different places in the window (host id), so they rarely
   collide, and each moves its start on by one per claim, so the oldest attempt is never left
   behind: it is taken within a window's worth of claims, and never after an attempt of a
@@ -151,18 +152,23 @@ class SqlQueue:
 
         return self.db.run(unit, atomic=self.db.dialect.claim.atomic)
 
-    def claim_within(self, tx: Tx, names: list[str], host_id: int) -> int | None:
-        """Only where a claim is one transaction anyway (SQLite): on MySQL/MariaDB each
-        claiming UPDATE commits on its own, and holding its locks until a recording
-        transaction ends would stall the other claimers."""
-        if not self.db.dialect.claim.atomic:
+    def claim_within(self, tx: Tx, names: list[str], host_id: int,
+                     now: float | None = None) -> int | None:
+        """Where the dialect allows it (SQLite, whose claim is one transaction anyway;
+        MariaDB, whose claimers skip a row locked by another transaction instead of waiting
+        for its commit): not on MySQL, where the other claimers would wait for the
+        recording transaction to commit. ``now`` stamps the claim (see ``claim``)."""
+        if not self.db.dialect.claims_within:
             return None
         type_ids = self._ids(names, tx)
         if not type_ids:
             return None
         self._turn += 1
-        return _take_first(tx, self._sql(type_ids), type_ids, host_id, time.time(),
-                           host_id + self._turn)
+        return _take_first(tx, self._sql(type_ids), type_ids, host_id,
+                           time.time() if now is None else now, host_id + self._turn)
+
+    def reserve(self, names: list[str]) -> None:
+        """The attempt table is the queue: ``claim_within`` needs nothing from outside."""
 
     def done(self, attempt_id: int) -> None:
         """Nothing to acknowledge: the finished row is the record."""

@@ -225,13 +225,42 @@ class Worker:
             return self.heartbeat(attempt_id, beat)
 
         outcome = self.runner.run(ctx, alive, check, time_limit(ctx, self.registry))
-        following = self._claim_within if claim_next and not self.stopping else None
-        return record(self.db, ctx, outcome, self.output_dir, self.queue, following,
-                      self.claimed)
+        if not claim_next or self.stopping:
+            return record(self.db, ctx, outcome, self.output_dir, self.queue)
+        self.queue.reserve(self.task_types)
+        stamps: list[float] = []  # each claim's start time: how a lost COMMIT finds it
 
-    def _claim_within(self, tx) -> AttemptContext | None:
-        attempt_id = self.queue.claim_within(tx, self.task_types, self.host_id)
-        return None if attempt_id is None else load_context(tx, attempt_id)
+        def following(tx) -> AttemptContext | None:
+            stamps.append(time.time())  # after what this transaction queued: a later start
+            attempt_id = self.queue.claim_within(tx, self.task_types, self.host_id,
+                                                 stamps[-1])
+            return None if attempt_id is None else load_context(tx, attempt_id)
+
+        stored = record(self.db, ctx, outcome, self.output_dir, self.queue, following,
+                        self.claimed)
+        if not stored and not self.claimed and stamps:
+            self._claimed_after_all(stamps)
+        return stored
+
+    def _claimed_after_all(self, stamps: list[float]) -> None:
+        """A recording transaction whose COMMIT went through although the connection died
+        before its answer was re-run and found its attempt no longer running: the attempt
+        it claimed (stamped with one of ``stamps``) is ours all the same; without this it
+        would be held until swept as stalled."""
+        def unit(tx) -> AttemptContext | None:
+            for now in stamps:
+                attempt_id = attempts.taken_by(tx, self.host_id, now)
+                if attempt_id is not None:
+                    return load_context(tx, attempt_id)
+            return None
+
+        try:
+            found = self.db.read(unit)
+        except EasError as exc:
+            log.warning("could not look for an attempt claimed while recording: %s", exc)
+            return
+        if found is not None:
+            self.claimed.append(found)
 
     def _release(self, attempt_id: int) -> None:
         """Give an attempt we hold back to the queue, marked as interrupted."""
