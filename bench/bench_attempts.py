@@ -10,11 +10,13 @@ figures; asserts nothing.
    with one commit per attempt.
 2. A per-attempt breakdown for one worker: write transactions and statements per attempt,
    and the wall time of each phase (hand-off to the task-runner child and back, the task
-   itself as the child timed it, recording, claiming and loading the next attempt, COMMIT),
+   itself as the child timed it, recording, claiming the next attempt, COMMIT, loading the
+   claimed attempt after the COMMIT),
    with the worker's and the child's CPU time per attempt.
 3. Attempts/s end to end with 2 workers (as ``bench_core.py``), with the CPU time the
-   workers and their children spent per attempt: on a shared machine the CPU figure moves
-   less than the wall-clock one.
+   workers and their children spent per attempt (on a shared machine the CPU figure moves
+   less than the wall-clock one) and the wall time per attempt each worker waited for
+   SQLite's write lock (in ``BEGIN IMMEDIATE``) and held it (to the end of its COMMIT).
 """
 
 from __future__ import annotations
@@ -173,9 +175,10 @@ def bench_breakdown(tmp: Path, n: int) -> None:
 
     worker.runner.run = phases.timed("hand-off to the child and back", hand_off)
     recorded = worker_module.record
-    worker_module.record = phases.timed("record (incl. claim, load, commit)", recorded)
-    worker._claim_within = phases.timed("  claim + load next (inside record)",
-                                        worker._claim_within)
+    worker_module.record = phases.timed("record (incl. claim, commit)", recorded)
+    worker.queue.claim_within = phases.timed("  claim next (inside record)",
+                                             worker.queue.claim_within)
+    worker.db.read = phases.timed("load the attempt (a read transaction)", worker.db.read)
     dialect = worker.db.dialect
     dialect.commit = phases.timed("  COMMIT (inside record)", dialect.commit)
     cpu0, kids0, start = time.process_time(), _cpu_children(), time.perf_counter()
@@ -203,14 +206,52 @@ def bench_breakdown(tmp: Path, n: int) -> None:
 
 
 # -- 3. end to end ----------------------------------------------------------------------------
+class WriteLock:
+    """Wall time of this process's write transactions: waiting in ``BEGIN IMMEDIATE``, holding
+    SQLite's write lock (from BEGIN returning to COMMIT returning, the COMMIT included — an
+    automatic checkpoint runs inside the COMMIT call, after the lock is released, so this
+    is an upper bound) and inside COMMIT alone."""
+
+    def __init__(self, dialect) -> None:
+        self.waiting = self.held = self.committing = 0.0
+        self.count = 0
+        self._since: float | None = None
+        begin, commit, rollback = dialect.begin, dialect.commit, dialect.rollback
+
+        def timed_begin(conn) -> None:
+            start = time.perf_counter()
+            begin(conn)
+            self._since = time.perf_counter()
+            self.waiting += self._since - start
+
+        def timed_end(end, conn) -> None:
+            start = time.perf_counter()
+            try:
+                end(conn)
+            finally:
+                if self._since is not None:  # a write transaction (reads begin otherwise)
+                    now = time.perf_counter()
+                    self.held += now - self._since
+                    self.committing += now - start
+                    self.count += 1
+                    self._since = None
+
+        dialect.begin = timed_begin
+        dialect.commit = lambda conn: timed_end(commit, conn)
+        dialect.rollback = lambda conn: timed_end(rollback, conn)
+
+
 def _serve(s: Settings, out) -> None:
     cpu0, kids0 = time.process_time(), _cpu_children()
-    done = Worker(s, task_types=["null"]).run(until_empty=True)
+    worker = Worker(s, task_types=["null"])
+    lock = WriteLock(worker.db.dialect)
+    done = worker.run(until_empty=True)
     # the runner is reaped when the worker closes: its CPU is in RUSAGE_CHILDREN by now
-    out.put((done, time.process_time() - cpu0, _cpu_children() - kids0))
+    out.put((done, time.process_time() - cpu0, _cpu_children() - kids0,
+             (lock.count, lock.waiting, lock.held, lock.committing)))
 
 
-def bench_end_to_end(tmp: Path, n: int, workers: int = 2) -> tuple[float, float]:
+def bench_end_to_end(tmp: Path, n: int, workers: int = 2) -> tuple[float, float, tuple]:
     s = fresh(tmp, f"e2e{time.monotonic_ns()}")
     queued_nulls(s, n)
     out = CTX.Queue()
@@ -224,7 +265,9 @@ def bench_end_to_end(tmp: Path, n: int, workers: int = 2) -> tuple[float, float]
         p.join()
     done = sum(r[0] for r in results)
     cpu = sum(r[1] + r[2] for r in results)
-    return done / elapsed, 1e6 * cpu / done
+    txs, waiting, held, committing = (sum(r[3][i] for r in results) for i in range(4))
+    return done / elapsed, 1e6 * cpu / done, (
+        txs / done, 1e6 * waiting / done, 1e6 * held / done, 1e6 * committing / done)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,12 +290,18 @@ def main(argv: list[str] | None = None) -> int:
             bench_breakdown(Path(tmp), args.attempts)
         if "end_to_end" in only:
             runs = [bench_end_to_end(Path(tmp), args.attempts) for _ in range(args.rounds)]
-            rates = [r for r, _ in runs]
+            rates = [r for r, _, _ in runs]
             row(f"null attempts/s end to end, 2 workers, {args.attempts:,} attempts (median)",
                 f"{statistics.median(rates):,.0f}")
             row("  each run", " ".join(f"{r:,.0f}" for r in rates))
             row("  CPU of workers + children, µs/attempt (median)",
-                f"{statistics.median(c for _, c in runs):,.0f}")
+                f"{statistics.median(c for _, c, _ in runs):,.0f}")
+            for i, what in enumerate(("write transactions per attempt",
+                                      "waiting in BEGIN IMMEDIATE, µs/attempt",
+                                      "write lock held (BEGIN to COMMIT done), µs/attempt",
+                                      "  of which inside COMMIT, µs/attempt")):
+                figure = statistics.median(lock[i] for _, _, lock in runs)
+                row(f"  {what} (median)", f"{figure:,.2f}" if i == 0 else f"{figure:,.0f}")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     return 0
 

@@ -85,16 +85,16 @@ def describe(exc: BaseException) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-Following = Callable[[Tx], "AttemptContext | None"]
+Following = Callable[[Tx], "int | None"]
 
 
 def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path,
            queue: JobQueue | None = None, following: Following | None = None,
-           claimed: list[AttemptContext] | None = None) -> bool:
+           claimed: list[int] | None = None) -> bool:
     """Store the outcome and (given the ``queue``) queue the tasks it made ready; returns
     False when the attempt was no longer ours (or could not be recorded at all). Given
-    ``following`` (claim the worker's next attempt and load it), it runs in the same
-    transaction and, once that committed, what it claimed is appended to ``claimed``."""
+    ``following`` (claim the worker's next attempt), it runs in the same transaction and,
+    once that committed, the attempt it claimed is appended to ``claimed``."""
     try:
         return _store(db, ctx, outcome, output_dir, queue, following, claimed)
     except Exception as exc:  # noqa: BLE001 - one attempt fails, never the worker
@@ -108,14 +108,14 @@ def record(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
 
 def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path,
            queue: JobQueue | None, following: Following | None,
-           claimed: list[AttemptContext] | None) -> bool:
+           claimed: list[int] | None) -> bool:
     passed, error_text = _judge(ctx, outcome)
     if error_text and outcome.ok:
         outcome.logs.append((time.time(), logging.ERROR, error_text))
     versions = _versions(ctx, outcome, output_dir)
     children = outcome.children
     queued: list[dict] = []
-    taken: list[AttemptContext] = []
+    taken: list[int] = []
 
     def unit(tx: Tx) -> bool:
         queued.clear()

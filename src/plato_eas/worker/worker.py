@@ -95,8 +95,9 @@ class Worker:
         self.stop_signal: int | None = None
         self.attempts_run = 0
         self.returned: list[int] = []  # attempts given back to the queue
-        # the next attempt, claimed (and loaded) by the transaction that recorded the last
-        self.claimed: list[AttemptContext] = []
+        # the next attempt, claimed by the transaction that recorded the last (its context
+        # is read after that COMMIT, outside SQLite's write lock)
+        self.claimed: list[int] = []
         self._clear_leftovers()
 
     def stop(self, signum: int | None = None, _frame: Any = None) -> None:
@@ -122,9 +123,8 @@ class Worker:
             while not self.stopping:
                 if max_attempts is not None and self.attempts_run >= max_attempts:
                     break
-                ctx = self.claimed.pop() if self.claimed else None
-                attempt_id = ctx.attempt_id if ctx else self.queue.claim(self.task_types,
-                                                                         self.host_id)
+                attempt_id = self.claimed.pop() if self.claimed else self.queue.claim(
+                    self.task_types, self.host_id)
                 if attempt_id is None:
                     if until_empty:
                         break
@@ -133,7 +133,7 @@ class Worker:
                     continue
                 idle = IDLE_WAIT[0]
                 log.info("claimed attempt %d", attempt_id)
-                if self.stopping or not self._serve(attempt_id, ctx, max_attempts):
+                if self.stopping or not self._serve(attempt_id, max_attempts=max_attempts):
                     self._release(attempt_id)
                     break
                 self.queue.done(attempt_id)
@@ -141,7 +141,7 @@ class Worker:
         finally:
             try:
                 while self.claimed:  # claimed with the last record, never started
-                    self._release(self.claimed.pop().attempt_id)
+                    self._release(self.claimed.pop())
                 self.runner.close()
                 self.queue.close()
                 self.db.close()
@@ -210,8 +210,11 @@ class Worker:
         """Run one attempt and record it; raises Stopped when told to stop meanwhile, and
         Withdrawn when the attempt was cancelled meanwhile (then checked every
         ``CANCEL_CHECK_INTERVAL`` seconds, a heartbeat written every heartbeat interval).
-        With ``claim_next``, the recording transaction also claims and loads the worker's
-        next attempt (into ``self.claimed``) when the queue can claim inside it."""
+        With ``claim_next``, the recording transaction also claims the worker's next attempt
+        (into ``self.claimed``) when the queue can claim inside it. The attempt's context is
+        read in a read transaction of its own (on SQLite: no write lock held while reading):
+        the claim made it ours, and a cancel that lands meanwhile is found as during the
+        run (the attempt is then not recorded)."""
         if ctx is None:
             ctx = self.db.read(lambda tx: load_context(tx, attempt_id))
         check = min(self.heartbeat_interval, defaults.CANCEL_CHECK_INTERVAL)
@@ -230,11 +233,9 @@ class Worker:
         self.queue.reserve(self.task_types)
         stamps: list[float] = []  # each claim's start time: how a lost COMMIT finds it
 
-        def following(tx) -> AttemptContext | None:
+        def following(tx) -> int | None:
             stamps.append(time.time())  # after what this transaction queued: a later start
-            attempt_id = self.queue.claim_within(tx, self.task_types, self.host_id,
-                                                 stamps[-1])
-            return None if attempt_id is None else load_context(tx, attempt_id)
+            return self.queue.claim_within(tx, self.task_types, self.host_id, stamps[-1])
 
         stored = record(self.db, ctx, outcome, self.output_dir, self.queue, following,
                         self.claimed)
@@ -247,11 +248,11 @@ class Worker:
         before its answer was re-run and found its attempt no longer running: the attempt
         it claimed (stamped with one of ``stamps``) is ours all the same; without this it
         would be held until swept as stalled."""
-        def unit(tx) -> AttemptContext | None:
+        def unit(tx) -> int | None:
             for now in stamps:
                 attempt_id = attempts.taken_by(tx, self.host_id, now)
                 if attempt_id is not None:
-                    return load_context(tx, attempt_id)
+                    return attempt_id
             return None
 
         try:

@@ -1,5 +1,6 @@
 """One write transaction per attempt on SQLite: the transaction that records an attempt also
-claims (and loads) the worker's next one — and nothing is lost or run twice because of it."""
+claims the worker's next one (read after its COMMIT) — and nothing is lost or run twice
+because of it."""
 
 import signal
 
@@ -70,3 +71,50 @@ def test_a_worker_stopped_with_its_next_attempt_claimed_gives_it_back(installed)
     # the returned attempt runs later, once
     assert Worker(installed, task_types=["null"]).run(until_empty=True) == 2
     assert set(_attempts(installed).values()) == {(0, 0, 1)}
+
+
+def test_the_claimed_attempt_is_read_after_the_commit_that_claimed_it(installed):
+    """The recording transaction claims the next attempt; what that attempt needs (its task,
+    files, metadata) is read after its COMMIT, in a read transaction: not while the write
+    lock, which every other worker waits for, is held."""
+    _queue_nulls(installed, 5)
+    worker = Worker(installed, task_types=["null"])
+    trace: list[str] = []
+    worker.db.conn.set_trace_callback(trace.append)
+    assert worker.run(until_empty=True) == 5
+    writing, loads_in_write, loads_in_read = False, 0, 0
+    for sql in trace:
+        if sql.startswith("BEGIN IMMEDIATE"):
+            writing = True
+        elif sql.startswith(("COMMIT", "ROLLBACK")):
+            writing = False
+        elif "assignedCpus" in sql:  # the first read of load_context
+            loads_in_write += writing
+            loads_in_read += not writing
+    assert (loads_in_write, loads_in_read) == (0, 5)
+    assert set(_attempts(installed).values()) == {(0, 0, 1)}
+
+
+def test_an_attempt_cancelled_between_its_claim_and_its_load_is_not_recorded(installed):
+    """A cancel that lands after the transaction that claimed the attempt committed and
+    before the worker read it: the attempt stays cancelled (the late result is discarded)."""
+    _queue_nulls(installed, 2)
+    worker = Worker(installed, task_types=["null"])
+    executed = worker.execute
+    calls = []
+
+    def cancel_before_the_second(attempt_id, ctx=None, claim_next=False):
+        calls.append(attempt_id)
+        if len(calls) == 2:  # claimed by the first attempt's recording transaction
+            assert actions.cancel(installed, "rt")["running_attempt_ids"] == [attempt_id]
+        return executed(attempt_id, ctx, claim_next)
+
+    worker.execute = cancel_before_the_second
+    assert worker.run(until_empty=True) == 2
+    with Database(installed) as db:
+        second = db.read(lambda tx: tx.rows(
+            "SELECT isQueued, isRunning, isFinished, endTime, errorText "
+            "FROM eas_scheduling_attempt WHERE schedulingAttemptId = ?", (calls[1],)))[0]
+    assert (second["isQueued"], second["isRunning"], second["isFinished"]) == (0, 0, 0)
+    assert second["endTime"] is not None
+    assert "cancelled" in second["errorText"]
