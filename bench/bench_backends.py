@@ -2,9 +2,11 @@
 
     python bench/bench_backends.py [--tasks 10000] [--attempts 5000] [--claim-rounds 3]
                                    [--only schedule,publish,claims,commits,end_to_end]
-                                   [--queues sql,amqp] [--workers 4[,2...]] [--json out.json]
+                                   [--queues sql,amqp] [--workers 4[,2...]]
+                                   [--relaxed-durability] [--json out.json]
 
-Starts throw-away MariaDB (default durability: redo log flushed at every commit) and RabbitMQ
+Starts throw-away MariaDB (default durability: redo log flushed at every commit;
+``--relaxed-durability``: once a second, to measure what that flush costs) and RabbitMQ
 servers (tests/backends/backend_servers.py; reuses those of ``scripts/servers.sh`` when
 ``EAS_SERVERS_DIR`` points at them) and prints:
 
@@ -219,7 +221,8 @@ def _committer(settings: Settings, row: int, seconds: float, out) -> None:
     out.put(done)
 
 
-def bench_commits(mariadb, settings: Settings, clients: int, seconds: float = 3.0) -> dict:
+def bench_commits(mariadb, settings: Settings, clients: int, seconds: float = 3.0,
+                  pid: int | None = None) -> dict:
     """One-row UPDATE transactions (BEGIN, UPDATE, COMMIT: three round trips) committed as
     fast as ``clients`` connections can, each on its own row: the ceiling the redo-log flush
     at commit puts on transactions per second."""
@@ -227,15 +230,19 @@ def bench_commits(mariadb, settings: Settings, clients: int, seconds: float = 3.
     out = CTX.Queue()
     procs = [CTX.Process(target=_committer, args=(settings, r, seconds, out)) for r in rows]
     before = server_status(mariadb)
+    cpu = process_cpu(pid)
     for p in procs:
         p.start()
     commits = sum(out.get() for _ in procs)
     for p in procs:
         p.join()
+    cpu = None if cpu is None else process_cpu(pid) - cpu
     after = server_status(mariadb)
     return {"clients": clients, "commits": commits, "commits_per_s": round(commits / seconds),
             "fsyncs_per_commit": round((after["Innodb_data_fsyncs"]
-                                        - before["Innodb_data_fsyncs"]) / max(commits, 1), 2)}
+                                        - before["Innodb_data_fsyncs"]) / max(commits, 1), 2),
+            "server_cpu_us_per_commit": None if cpu is None else round(
+                cpu / max(commits, 1) * 1e6)}
 
 
 def bench_end_to_end(settings: Settings, attempts: int, workers: int = 4,
@@ -285,6 +292,10 @@ def main() -> int:
     parser.add_argument("--queues", default="sql,amqp", help="end to end: sql, amqp or both")
     parser.add_argument("--workers", default="4",
                         help="end to end: worker processes (comma-separated: one run each)")
+    parser.add_argument("--relaxed-durability", action="store_true",
+                        help="start MariaDB with innodb_flush_log_at_trx_commit=2 (redo log "
+                        "flushed once a second: a power cut loses up to a second of commits), "
+                        "to measure what the flush at commit costs; the default is durable")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -297,12 +308,15 @@ def main() -> int:
     state = servers.load_state(Path(os.environ["EAS_SERVERS_DIR"])) \
         if os.environ.get("EAS_SERVERS_DIR") else None
     tmp = Path(tempfile.mkdtemp(prefix="eas-bench-"))
+    if state and args.relaxed_durability:
+        parser.error("--relaxed-durability starts servers of its own: unset EAS_SERVERS_DIR")
     if state:
         mariadb, rabbitmq = servers.servers_from_state(state)
         own = False
     else:
         servers.ensure_packages()
-        mariadb = servers.MariaDB(tmp / "mariadb", fast_commit=False).start()
+        mariadb = servers.MariaDB(tmp / "mariadb",
+                                  fast_commit=args.relaxed_durability).start()
         rabbitmq = servers.RabbitMQ(tmp / "rabbitmq").start()
         own = True
     flush = server_variable(mariadb, "innodb_flush_log_at_trx_commit")
@@ -344,11 +358,14 @@ def main() -> int:
         if "commits" in parts:
             settings = fresh(mariadb, rabbitmq, "sql", tmp)
             for clients in (1, 4):
-                c = bench_commits(mariadb, settings, clients)
+                c = bench_commits(mariadb, settings, clients,
+                                  pid=server_pids(mariadb, rabbitmq)["mariadbd"])
                 figures[f"commits_{clients}"] = c
                 print(f"commits, {clients} connection(s), one-row UPDATE each, "
                       f"innodb_flush_log_at_trx_commit={flush}: {c['commits_per_s']}/s "
-                      f"({c['fsyncs_per_commit']} fsyncs per commit)", flush=True)
+                      f"({c['fsyncs_per_commit']} fsyncs and {c['server_cpu_us_per_commit']} µs "
+                      f"of mariadbd CPU per commit; load average {os.getloadavg()[0]:.2f})",
+                      flush=True)
         for queue in queues if "end_to_end" in parts else ():
             for workers in worker_counts:
                 key = f"end_to_end_{queue}_{workers}"
