@@ -45,6 +45,9 @@ CANCELLED_SQL = ("a.isQueued = 0 AND a.isRunning = 0 AND a.isFinished = 0"
 SETTLED_STATE_SQL = ("CASE WHEN a.errorFail THEN 'failed' WHEN a.isFinished THEN 'done'"
                      " WHEN " + CANCELLED_SQL + " THEN 'cancelled' ELSE NULL END")
 ERROR, TIME_LIMIT, STALLED = "error", "time_limit", "stalled"
+# A queued attempt as the queues need it: (schedulingAttemptId, taskId, task type name = queue
+# name). Plain tuples: a first pass makes a million of them.
+Queued = tuple[int, int, str]
 FAILURE_KINDS = (ERROR, TIME_LIMIT, STALLED)
 
 _NEW_SINCE = """
@@ -215,21 +218,19 @@ def stalled_cutoff(max_age: float, now: float | None = None) -> float:
 
 # -- created queued ------------------------------------------------------------------------
 def create_queued_for(tx: Tx, tasks_sql: str, params: list, now: float,
-                      first: bool = False) -> list[dict]:
+                      first: bool = False) -> list[Queued]:
     """A queued attempt for each task ``tasks_sql`` selects (as ``taskId`` and ``priority``),
-    numbered highest priority first; returns the new attempts (schedulingAttemptId, taskId,
-    taskTypeName) in that order. The caller holds the scheduler lock, so the new ids are
-    exactly those above the previous maximum. ``first``: ``tasks_sql`` selects only tasks
-    without any attempt, whose settled state is NULL already (a pass over a million new
-    tasks then skips a million look-ups)."""
+    numbered highest priority first; returns the new attempts in that order. The caller
+    holds the scheduler lock, so the new ids are exactly those above the previous maximum.
+    ``first``: ``tasks_sql`` selects only tasks without any attempt, whose settled state is
+    NULL already (a pass over a million new tasks then skips a million look-ups)."""
     before = tx.scalar(_LAST_ID)
     tx.execute(_CREATE_FROM.format(tasks=tasks_sql), [now, *params])
     names = dict(tx.tuples(_TYPE_NAMES))  # a handful of rows: cheaper than a join per attempt
-    created = [{"schedulingAttemptId": attempt_id, "taskId": task_id,
-                "taskTypeName": names[type_id]}
+    created = [(attempt_id, task_id, names[type_id])
                for attempt_id, task_id, type_id in tx.tuples(_NEW_SINCE, (before,))]
     if not first:
-        _settle(tx, [r["taskId"] for r in created], only_settled=True)
+        _settle(tx, [task_id for _, task_id, _ in created], only_settled=True)
     return created
 
 
@@ -398,7 +399,7 @@ def plan_retry(tx: Tx, task_id: int, at: float) -> int:
     return attempt_id
 
 
-def queue_due_retries(tx: Tx, now: float) -> list[dict]:
+def queue_due_retries(tx: Tx, now: float) -> list[Queued]:
     """Queue every retry whose time has come (its job not cancelled); returns them as
     :func:`create_queued_for` does. The caller holds the scheduler lock."""
     due = [int(r[0]) for r in tx.tuples(_RETRIES_DUE, (now,))]
@@ -407,11 +408,11 @@ def queue_due_retries(tx: Tx, now: float) -> list[dict]:
     return by_id(tx, due)
 
 
-def by_id(tx: Tx, attempt_ids: list[int]) -> list[dict]:
-    """schedulingAttemptId, taskId, taskTypeName of these attempts, in the order they run."""
-    out: list[dict] = []
+def by_id(tx: Tx, attempt_ids: list[int]) -> list[Queued]:
+    """These attempts, in the order they run."""
+    out: list[Queued] = []
     for chunk in chunks(attempt_ids):
-        out += tx.rows(_BY_ID.format(marks=marks(chunk)), chunk)
+        out += tx.tuples(_BY_ID.format(marks=marks(chunk)), chunk)
     return out
 
 

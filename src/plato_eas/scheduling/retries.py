@@ -29,7 +29,7 @@ class Decisions:
     """What one retry step did: the retries it queued now (attempt rows, for staging), those
     waiting out a backoff (attempt ids), and the tasks given up on."""
 
-    queued: list[dict] = field(default_factory=list)
+    queued: list[attempts.Queued] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)
     given_up: list[int] = field(default_factory=list)
 

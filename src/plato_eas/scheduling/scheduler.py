@@ -75,7 +75,7 @@ def _ready_sql(job_name: str | None, blocking: str, resumed: list[str] | None = 
 
 
 def _queue_ready(tx: Tx, queue: JobQueue, job_name: str | None, blocking: str,
-                 now: float, marked: bool = False) -> list[dict]:
+                 now: float, marked: bool = False) -> list[attempts.Queued]:
     """A queued attempt for every ready task (every marked one, when ``marked``), staged for
     the queue; returns the new attempts. The caller holds the scheduler lock. Without
     ``blocking`` (every attempt blocks), the ready tasks are those without any attempt."""
@@ -87,7 +87,7 @@ def _queue_ready(tx: Tx, queue: JobQueue, job_name: str | None, blocking: str,
 
 
 def _queue_checked(tx: Tx, queue: JobQueue, job_name: str | None, now: float,
-                   full: bool) -> list[dict]:
+                   full: bool) -> list[attempts.Queued]:
     """Check the marked tasks (every task, when ``full``), queue the ready ones and clear
     the marks checked. The caller holds the scheduler lock."""
     if job_name is None:
@@ -124,7 +124,8 @@ SELECT MAX(i.inputId) FROM eas_task_input i WHERE i.taskId = ?
 """
 
 
-def queue_marked(tx: Tx, queue: JobQueue, task_ids: list[int], now: float) -> list[dict]:
+def queue_marked(tx: Tx, queue: JobQueue, task_ids: list[int],
+                 now: float) -> list[attempts.Queued]:
     """Queue those of ``task_ids`` that are marked and ready now, and clear their marks: the
     transaction that made them ready (a finished attempt's) queues them itself, with no pass
     in between. The caller holds the scheduler lock (marking them took it); returns the new
@@ -133,12 +134,12 @@ def queue_marked(tx: Tx, queue: JobQueue, task_ids: list[int], now: float) -> li
     waiting = {t for t in ids if t in _WAITS_FOR
                and tx.scalar(_STILL_MISSING, (_WAITS_FOR[t], t)) is not None}
     checked = [t for t in ids if t not in waiting]
-    new: list[dict] = []
+    new: list[attempts.Queued] = []
     for chunk in chunks(checked):
         ready, params = _ready_sql(None, "", marked=True, only=list(chunk))
         new += attempts.create_queued_for(tx, ready, params, now, first=True)
     checks.clear(tx, ids)
-    _remember_waits(tx, checked, {a["taskId"] for a in new})
+    _remember_waits(tx, checked, {task_id for _, task_id, _ in new})
     _stage(tx, queue, new)
     return new
 
@@ -152,10 +153,14 @@ def _remember_waits(tx: Tx, checked: list[int], queued: set[int]) -> None:
             _WAITS_FOR[task_id] = int(missing)
 
 
-def _stage(tx: Tx, queue: JobQueue, new: list[dict]) -> None:
+def _stage(tx: Tx, queue: JobQueue, new: list[attempts.Queued]) -> None:
+    names = {name for _, _, name in new}
+    if len(names) == 1:  # a pass over one task type's tasks (a million, say): no per-row dict
+        queue.stage(tx, {names.pop(): [attempt_id for attempt_id, _, _ in new]})
+        return
     by_queue: dict[str, list[int]] = {}
-    for a in new:
-        by_queue.setdefault(a["taskTypeName"], []).append(a["schedulingAttemptId"])
+    for attempt_id, _, name in new:
+        by_queue.setdefault(name, []).append(attempt_id)
     if by_queue:
         queue.stage(tx, by_queue)
 
@@ -192,10 +197,10 @@ def schedule_pass(db: Database, check_mode: bool = False, queue: JobQueue | None
             new = _queue_checked(tx, queue, job_name, now, full)
             return {"changed": bool(new or stalled or decided.queued or decided.waiting
                                     or decided.given_up),
-                    "task_ids": [a["taskId"] for a in new],
-                    "attempt_ids": [a["schedulingAttemptId"] for a in new],
+                    "task_ids": [task_id for _, task_id, _ in new],
+                    "attempt_ids": [attempt_id for attempt_id, _, _ in new],
                     "stalled": [a for a, _ in stalled],
-                    "requeued": [a["schedulingAttemptId"] for a in decided.queued],
+                    "requeued": [attempt_id for attempt_id, _, _ in decided.queued],
                     "retry_waiting": decided.waiting, "given_up": decided.given_up}
 
         result = db.run(unit)
@@ -223,7 +228,7 @@ def reschedule_unfinished(db: Database, job_name: str | None = None,
                         "resumed": resumed, "skipped": skipped}
             return db.read(preview)
 
-        def unit(tx: Tx) -> tuple[list[dict], list[str], list[str]]:
+        def unit(tx: Tx) -> tuple[list[attempts.Queued], list[str], list[str]]:
             check_version(tx)
             tx.dialect.lock_scheduler(tx)
             resumed, skipped = _resumed(tx, job_name)
@@ -233,8 +238,9 @@ def reschedule_unfinished(db: Database, job_name: str | None = None,
 
         new, resumed, skipped = db.run(unit)
         queue.publish()
-        return {"changed": bool(new or resumed), "task_ids": [a["taskId"] for a in new],
-                "attempt_ids": [a["schedulingAttemptId"] for a in new],
+        return {"changed": bool(new or resumed),
+                "task_ids": [task_id for _, task_id, _ in new],
+                "attempt_ids": [attempt_id for attempt_id, _, _ in new],
                 "resumed": resumed, "skipped": skipped}
     finally:
         queue.close()

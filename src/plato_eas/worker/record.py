@@ -114,7 +114,7 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
         outcome.logs.append((time.time(), logging.ERROR, error_text))
     versions = _versions(ctx, outcome, output_dir)
     children = outcome.children
-    queued: list[dict] = []
+    queued: list[attempts.Queued] = []
     taken: list[int] = []
 
     def unit(tx: Tx) -> bool:

@@ -94,7 +94,7 @@ def test_a_late_result_after_the_sweep_is_discarded_and_the_failure_awaits_its_r
         assert db.read(lambda tx: attempts.failures_due(tx, 300.0)) == []
         assert db.run(lambda tx: attempts.queue_due_retries(tx, 240.0)) == []
         queued = db.run(lambda tx: attempts.queue_due_retries(tx, 260.0))
-        assert [a["schedulingAttemptId"] for a in queued] == [retry]
+        assert [attempt_id for attempt_id, _, _ in queued] == [retry]
         logs = db.read(lambda tx: tx.tuples(
             "SELECT severity, message FROM eas_log_messages WHERE generatedByTaskExecution = ?",
             (attempt_id,)))

@@ -48,7 +48,7 @@ def _queue(tx, task_ids: list[int], now: float) -> dict[int, int]:
     sql = ("SELECT taskId, priority FROM eas_task WHERE taskId IN ("  # noqa: S608
            + ", ".join("?" for _ in task_ids) + ")")
     made = attempts.create_queued_for(tx, sql, list(task_ids), now)
-    return {int(r["taskId"]): int(r["schedulingAttemptId"]) for r in made}
+    return {int(task_id): int(attempt_id) for attempt_id, task_id, _ in made}
 
 
 def build(db: Database) -> dict[int, int]:
@@ -92,8 +92,8 @@ def build(db: Database) -> dict[int, int]:
         run(tx, first[ids[5]], None, NOW - 400)                    # stalls: swept below
         assert attempts.fail_stalled(tx, MAX_AGE, NOW - 250) == [(first[ids[5]], ids[5])]
         attempts.plan_retry(tx, ids[5], NOW - 240)
-        retried = {int(r["taskId"]): int(r["schedulingAttemptId"])
-                   for r in attempts.queue_due_retries(tx, NOW - 200)}
+        retried = {int(task_id): int(attempt_id)
+                   for attempt_id, task_id, _ in attempts.queue_due_retries(tx, NOW - 200)}
         assert set(retried) == {ids[4], ids[5]}
         run(tx, retried[ids[4]], True, NOW - 150)
         run(tx, retried[ids[5]], None, NOW - 150)                  # stalled again, unswept
