@@ -85,13 +85,19 @@ def product_id(tx: Tx, working_directory: str, filename: str) -> int | None:
                      product_location(working_directory, filename))
 
 
+_ANY_IN_FOLDER = "SELECT 1 FROM eas_product WHERE directoryName = ? LIMIT 1"
+
+
 def product_ids(tx: Tx, locations: set[Location]) -> dict[Location, int]:
-    """Product ids of the ``locations`` that exist: one query per folder and 500 names."""
+    """Product ids of the ``locations`` that exist: one query per folder and 500 names, none
+    for a folder without any product (a new job's: 200 queries fewer per 100,000 files)."""
     by_folder: dict[str, list[str]] = defaultdict(list)
     for folder, name in locations:
         by_folder[folder].append(name)
     found: dict[Location, int] = {}
     for folder, names in by_folder.items():
+        if len(names) > 1 and tx.scalar(_ANY_IN_FOLDER, (folder,)) is None:
+            continue
         for chunk in chunks(sorted(names)):
             for name, pid in tx.tuples(
                     "SELECT filename, productId FROM eas_product "  # noqa: S608
