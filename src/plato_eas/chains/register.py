@@ -150,26 +150,48 @@ def _plan(specs: list[ChildSpec], wired: list[_Wired], types: dict[str, int],
     return problems
 
 
-def _insert_tasks(tx: Tx, parent_id: int | None, specs: list[ChildSpec],
-                  types: dict[str, int], now: float) -> list[int]:
-    """Insert the task rows; returns their ids in the order of ``specs``."""
+_LAST_CHILD = "SELECT MAX(taskId) FROM eas_task WHERE parentTask IN ({marks})"
+_NEW_CHILDREN = ("SELECT taskId, parentTask FROM eas_task WHERE parentTask IN ({marks})"
+                 " AND taskId > ? ORDER BY taskId")
+
+
+def _insert_tasks(tx: Tx, families: list[tuple[int | None, list[ChildSpec]]],
+                  types: dict[str, int], now: float) -> list[list[int]]:
+    """Insert the task rows; returns their ids, family by family in the order of the specs."""
     rows = [(parent_id, now, types[s.task_type], s.job_name, s.name, s.working_directory,
-             s.priority) for s in specs]
+             s.priority) for parent_id, specs in families for s in specs]
     sql = ("INSERT INTO eas_task (parentTask, createdTime, isFullyConfigured, taskTypeId, "
            "jobName, taskName, workingDirectory, priority) VALUES (?, ?, 1, ?, ?, ?, ?, ?)")
-    if parent_id is None or len(rows) < 2:
-        return [tx.insert(sql, row) for row in rows]
+    parents = [parent_id for parent_id, _ in families]
+    if None in parents or len(rows) < 2:
+        return [[tx.insert(sql, row) for row in family_rows]
+                for _, family_rows in _split(families, rows)]
     # One statement for all; ids are increasing in insertion order within this transaction,
-    # and the parent's earlier children (a re-run) have smaller ids.
-    before = tx.scalar("SELECT MAX(taskId) FROM eas_task WHERE parentTask = ?", (parent_id,))
+    # and the parents' earlier children (a re-run) have smaller ids.
+    before = -1
+    for chunk in chunks(parents):
+        found = tx.scalar(_LAST_CHILD.format(marks=marks(chunk)), chunk)
+        before = max(before, found if found is not None else -1)
     tx.executemany(sql, rows)
-    ids = [row[0] for row in tx.tuples(
-        "SELECT taskId FROM eas_task WHERE parentTask = ? AND taskId > ? ORDER BY taskId",
-        (parent_id, before if before is not None else -1))]
-    if len(ids) != len(specs):  # pragma: no cover - would mean a concurrent writer
-        raise ChainError([("$", f"registered {len(ids)} children of task {parent_id}, "
-                                f"expected {len(specs)}")])
+    made: dict[int, list[int]] = defaultdict(list)
+    for chunk in chunks(parents):
+        for task_id, parent_id in tx.tuples(_NEW_CHILDREN.format(marks=marks(chunk)),
+                                            (*chunk, before)):
+            made[parent_id].append(task_id)
+    ids = [made[parent_id] for parent_id in parents]
+    for (parent_id, specs), got in zip(families, ids, strict=True):
+        if len(got) != len(specs):  # pragma: no cover - would mean a concurrent writer
+            raise ChainError([("$", f"registered {len(got)} children of task {parent_id}, "
+                                    f"expected {len(specs)}")])
     return ids
+
+
+def _split(families: list[tuple[int | None, list[ChildSpec]]], rows: list) -> list:
+    out, start = [], 0
+    for parent_id, specs in families:
+        out.append((parent_id, rows[start:start + len(specs)]))
+        start += len(specs)
+    return out
 
 
 def register_children(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> list[int]:
@@ -178,24 +200,39 @@ def register_children(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> 
     Raises ChainError (nothing is kept: the caller's transaction rolls back) when a type is
     unknown, an input is not an existing product, an output already exists, or a
     ``requires_metadata_from`` name is not an earlier sibling."""
-    if not specs:
-        return []
+    return register_families(tx, [(parent_id, specs)])[0]
+
+
+def register_families(tx: Tx, families: list[tuple[int | None, list[ChildSpec]]]
+                      ) -> list[list[int]]:
+    """:func:`register_children` of several parents at once, as if one after the other (a
+    family reads what an earlier one writes), with one statement per kind of row for all of
+    them (a loop's bodies); returns each family's task ids."""
+    families = [(parent_id, specs) for parent_id, specs in families]
+    if not any(specs for _, specs in families):
+        return [[] for _ in families]
     with no_cyclic_gc(), tx.dialect.bulk(tx):
-        return _register(tx, parent_id, specs)
+        return _register(tx, families)
 
 
-def _register(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> list[int]:
+def _register(tx: Tx, families: list[tuple[int | None, list[ChildSpec]]]) -> list[list[int]]:
+    specs = [spec for _, family in families for spec in family]
     types = _ids(tx, "eas_task_types", "taskTypeId", "taskTypeName",
                  {s.task_type for s in specs})
     wired = [_Wired.of(spec) for spec in specs]
     existing = product_ids(tx, {where for files in wired
                                 for _, where in (*files.outputs, *files.inputs)})
-    problems = _plan(specs, wired, types, existing)
+    problems: list[tuple[str, str]] = []
+    seen = dict(existing)  # what each family finds: the database and the earlier families
+    for _, family, files in _families(families, wired):
+        problems += _plan(family, files, types, seen)
+        seen.update((where, 0) for f in files for _, where in f.outputs)
     if problems:
         raise ChainError(problems)
     semantic = semantic_type_ids(tx, {k for s in specs for k in (*s.inputs, *s.outputs)})
     now = time.time()
-    task_ids = _insert_tasks(tx, parent_id, specs, types, now)
+    family_ids = _insert_tasks(tx, [(p, f) for p, f in families if f], types, now)
+    task_ids = [task_id for ids in family_ids for task_id in ids]
     tx.executemany(
         "INSERT INTO eas_product (generatorTask, plannedTime, directoryName, filename, "
         "semanticType) VALUES (?, ?, ?, ?, ?)",
@@ -207,16 +244,25 @@ def _register(tx: Tx, parent_id: int | None, specs: list[ChildSpec]) -> list[int
         "INSERT INTO eas_task_input (taskId, inputId, semanticType) VALUES (?, ?, ?)",
         [(task_id, sources[where], semantic[sem])
          for task_id, files in zip(task_ids, wired, strict=True) for sem, where in files.inputs])
-    by_name: dict[str, int] = {}
     meta_inputs = []
-    for task_id, spec in zip(task_ids, specs, strict=True):
-        meta_inputs += [(task_id, by_name[name]) for name in spec.requires_metadata_from]
-        if spec.name:
-            by_name[spec.name] = task_id
+    for ids, (_, family) in zip(family_ids, [(p, f) for p, f in families if f], strict=True):
+        by_name: dict[str, int] = {}
+        for task_id, spec in zip(ids, family, strict=True):
+            meta_inputs += [(task_id, by_name[name]) for name in spec.requires_metadata_from]
+            if spec.name:
+                by_name[spec.name] = task_id
     tx.executemany("INSERT INTO eas_task_metadata_input (taskId, inputId) VALUES (?, ?)",
                    meta_inputs)
     write_items(tx, "taskId", [
         (task_id, {**spec.metadata, DESCRIPTION_KEY: spec.description})
         for task_id, spec in zip(task_ids, specs, strict=True)], fresh=True)
     checks.mark(tx, task_ids)  # the next pass (or the registering transaction) checks them
-    return task_ids
+    by_family = iter(family_ids)
+    return [next(by_family) if family else [] for _, family in families]
+
+
+def _families(families: list[tuple[int | None, list[ChildSpec]]], wired: list[_Wired]):
+    start = 0
+    for parent_id, family in families:
+        yield parent_id, family, wired[start:start + len(family)]
+        start += len(family)

@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from ..chains.register import ChildSpec, register_children
+from ..chains.register import ChildSpec, register_children, register_families
 from ..db import Database, Tx
 from ..errors import ChainError, EasError
 from ..model import attempts, checks
@@ -203,8 +203,8 @@ def _register_bodies(tx: Tx, attempt_id: int, task_ids: list[int],
         return []
     tx.execute("SAVEPOINT loop_bodies")
     try:
-        registered = [i for task_id, body in done
-                      for i in register_children(tx, task_id, body.children)]
+        registered = [i for ids in register_families(
+            tx, [(task_id, body.children) for task_id, body in done]) for i in ids]
     except (ChainError, *tx.dialect.driver_errors) as exc:
         if isinstance(exc, tx.dialect.driver_errors) and (
                 tx.dialect.is_retryable(exc) or tx.dialect.is_disconnect(exc)):
