@@ -5,6 +5,7 @@ path did not (marks left by other transactions), and a full pass what nothing ma
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from backend_helpers import init
 
 from plato_eas import actions
 from plato_eas.db import Database
-from plato_eas.model import attempts
+from plato_eas.model import attempts, checks
 from plato_eas.queues.base import open_queue
 from plato_eas.scheduling.scheduler import schedule_pass
 from plato_eas.worker.worker import Worker
@@ -129,3 +130,57 @@ def test_a_full_pass_queues_what_nothing_marked(installed):
         assert schedule_pass(db)["attempt_ids"] == []
         assert len(schedule_pass(db, full=True)["attempt_ids"]) == 1
     assert len(_by_name(installed)["unmarked"]) == 1
+
+
+def test_a_reader_registered_while_its_producer_finishes_is_never_left_waiting(installed):
+    """Two transactions side by side: one records the producer's attempt and its file (no
+    reader of it exists yet), the other registers a reader of that file and checks it before
+    the first commits. The reader must end up queued, not waiting for a mark nobody writes."""
+    actions.submit(installed, chain={"job_name": "deps", "task_list": [
+        {"task": "null", "name": "producer", "outputs": {"lightcurve": "first.lc"}}]})
+    schedule_pass_count(installed)
+    Worker(installed, task_types=["execution_chain"]).run(until_empty=True)
+    producer = _by_name(installed)["producer"][0][0]
+    with Database(installed) as db:
+        host = db.run(lambda tx: tx.insert(
+            "INSERT INTO eas_worker_host (hostname) VALUES ('elsewhere')"))
+        db.run(lambda tx: attempts.take(tx, producer, host, time.time()))
+        product, semantic = db.read(lambda tx: tx.tuples(
+            "SELECT p.productId, p.semanticType FROM eas_product p JOIN eas_scheduling_attempt a"
+            " ON a.taskId = p.generatorTask WHERE a.schedulingAttemptId = ?", (producer,))[0])
+    finishing, registered = threading.Event(), threading.Event()
+
+    def finish() -> None:
+        def unit(tx) -> None:
+            assert attempts.finish(tx, producer, True, None, 0.0, 0.0, 0.0, time.time())
+            tx.execute("INSERT INTO eas_product_version (productId, generatedByTaskExecution,"
+                       " repositoryId, createdTime, modifiedTime, fileMD5, fileSize, passedQc)"
+                       " VALUES (?, ?, 'r1', 0, 0, 'x', 1, 1)", (product, producer))
+            finishing.set()
+            registered.wait(3)  # the reader is registered and checked meanwhile (or waits)
+        with Database(installed) as db:
+            db.run(unit)
+
+    def register() -> None:
+        def unit(tx) -> None:
+            reader = tx.insert(
+                "INSERT INTO eas_task (createdTime, isFullyConfigured, taskTypeId, jobName,"
+                " taskName, workingDirectory) SELECT ?, 1, taskTypeId, 'deps', 'late', 'w'"
+                " FROM eas_task_types WHERE taskTypeName = 'null'", (time.time(),))
+            tx.execute("INSERT INTO eas_task_input (taskId, inputId, semanticType)"
+                       " VALUES (?, ?, ?)", (reader, product, semantic))
+            checks.mark(tx, [reader])
+        with Database(installed) as db:
+            db.run(unit)
+            schedule_pass(db)  # checks the reader's mark
+        registered.set()
+
+    first = threading.Thread(target=finish)
+    first.start()
+    assert finishing.wait(30)
+    second = threading.Thread(target=register)
+    second.start()
+    first.join(60)
+    second.join(60)
+    schedule_pass_count(installed)
+    assert [a[1] for a in _by_name(installed)["late"]] == [1]  # queued

@@ -302,13 +302,14 @@ def still_running(tx: Tx, attempt_id: int) -> bool:
 
 def finish(tx: Tx, attempt_id: int, passed: bool, error_text: str | None, wall: float,
            cpu: float, cpu_children: float, now: float, failure_kind: str = ERROR,
-           task_id: int | None = None, readers: list[int] | None = None) -> bool:
+           task_id: int | None = None, mark_readers: bool = True) -> bool:
     """Close a running attempt as passed or failed (a failure of ``failure_kind``, whose retry
     the scheduler then decides) and mark the tasks that read its task's files or metadata for
     a readiness check (``checks``); False when it was no longer running (declared stalled or
-    cancelled meanwhile): a late result is then discarded, not recorded. A caller that knows
-    the attempt's ``task_id`` and has read its ``readers`` (``checks.consumers``) saves the
-    statements that would look them up again."""
+    cancelled meanwhile): a late result is then discarded, not recorded. ``task_id`` saves
+    looking it up; ``mark_readers=False``: the caller marks the readers itself
+    (``checks.mark_consumers``) later in the same transaction, to hold the scheduler lock
+    that takes for less time."""
     kind, retry_at = (None, None) if passed else (failure_kind, now)
     if tx.execute(_FINISH, (now, not passed, error_text, passed, wall, cpu, cpu_children,
                             kind, retry_at, int(attempt_id))) != 1:
@@ -316,7 +317,8 @@ def finish(tx: Tx, attempt_id: int, passed: bool, error_text: str | None, wall: 
     if task_id is None:
         task_id = tx.scalar(_TASK_OF, (int(attempt_id),))
     tx.execute(_SETTLE.format(where="taskId = ?"), (int(task_id),))
-    checks.mark(tx, checks.consumers(tx, task_id) if readers is None else readers)
+    if mark_readers:
+        checks.mark_consumers(tx, task_id)
     return True
 
 

@@ -8,7 +8,11 @@ upstream); a full pass (the daemon's safety net, ``reschedule``) checks every ta
 
 Every transaction that marks tasks holds the scheduler lock first: a pass that checks a task
 and clears its mark can never clear a mark written after its check by a transaction whose
-data it did not see.
+data it did not see. A finishing transaction also takes it before it reads who reads its
+task's files and metadata: a reader registered at the same time by another transaction is
+then either seen (and marked) here, or registered and checked after this finish is
+committed. (Without the lock, on a server where transactions run side by side, each could
+miss the other's uncommitted rows and the reader would wait for ever.)
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ MARKED_JOIN = "JOIN eas_task_check c ON c.taskId = t.taskId"
 
 
 def consumers(tx: Tx, task_id: int) -> list[int]:
-    """The tasks that read a file or the metadata of ``task_id``."""
+    """The tasks that read a file or the metadata of ``task_id``, read under the scheduler
+    lock (see the module's doc)."""
+    tx.dialect.lock_scheduler(tx)
     return [int(r[0]) for r in tx.tuples(_CONSUMERS, (int(task_id), int(task_id)))]
 
 

@@ -120,10 +120,9 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
     def unit(tx: Tx) -> bool:
         queued.clear()
         taken.clear()
-        readers = checks.consumers(tx, ctx.task_id)
         if not attempts.finish(tx, ctx.attempt_id, passed, error_text, outcome.wall,
                                outcome.cpu, outcome.cpu_children, time.time(),
-                               outcome.failure_kind, ctx.task_id, readers):
+                               outcome.failure_kind, ctx.task_id, mark_readers=False):
             return False
         expanded: list[int] = []
         if children and passed and not _has_children(tx, ctx.task_id):
@@ -141,6 +140,8 @@ def _store(db: Database, ctx: AttemptContext, outcome: Outcome, output_dir: Path
         tx.executemany(_LOG, [(ctx.attempt_id, ts, level, msg) for ts, level, msg in outcome.logs])
         if outcome.metadata:
             write_items(tx, "schedulingAttemptId", [(ctx.attempt_id, outcome.metadata)])
+        # Last, as they take the scheduler lock: the readers of this task's results.
+        readers = checks.mark_consumers(tx, ctx.task_id)
         if queue is not None:  # what this result made ready runs now, not at the next pass
             ready = [*readers, *expanded]  # readers and children
             queued.extend(queue_marked(tx, queue, ready, time.time()))
