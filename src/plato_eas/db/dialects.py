@@ -61,9 +61,6 @@ class SqliteDialect:
     transactional_ddl = True
     #: BEGIN IMMEDIATE serialises claimers, so the oldest queued attempt is always free.
     claim = ClaimStrategy(window=1, atomic=True)
-    #: A plain SELECT in a write transaction sees every commit before it: BEGIN IMMEDIATE
-    #: takes the write lock first, so no other writer commits while it runs.
-    reads_latest = True
     #: a claim may run inside the transaction that records the worker's last attempt
     claims_within = True
     #: a read unit sees one snapshot (WAL) only inside a transaction
@@ -233,10 +230,6 @@ class MysqlDialect:
     #: Each conditional UPDATE commits on its own; concurrent claimers spread over the 8
     #: oldest queued attempts so they rarely collide.
     claim = ClaimStrategy(window=8, atomic=False)
-    #: InnoDB's plain SELECT reads the transaction's snapshot (REPEATABLE READ), which may
-    #: predate a commit made while it waited for the scheduler lock: only locking reads
-    #: (INSERT ... SELECT) see the latest.
-    reads_latest = False
     # Lost connection / server gone away / server shutdown in progress.
     DISCONNECT_CODES = {2003, 2006, 2013, 2055, 1053, 4031}
     # Deadlock, lock wait timeout.

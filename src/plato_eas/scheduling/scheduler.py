@@ -107,9 +107,7 @@ def _queue_checked(tx: Tx, queue: JobQueue, job_name: str | None, now: float,
 # A task queue_marked found waiting for files: the input it most likely waits for longest
 # (the last registered of those without a passed version). Per process, a hint only: the
 # task is passed over only while that input is still one of its inputs with no passed
-# version, which proves it is not ready; otherwise it is checked in full. Only where a plain
-# read sees every commit (SQLite): on MariaDB it could read a snapshot older than the commit
-# of the input, and the task would never be queued. A fan-in task of
+# version, which proves it is not ready; otherwise it is checked in full. A fan-in task of
 # 1,000 inputs is otherwise checked in full by each of its inputs' attempts, each check
 # reading its inputs up to the first one missing: quadratic.
 _WAITS_FOR: dict[int, int] = {}
@@ -133,8 +131,7 @@ def queue_marked(tx: Tx, queue: JobQueue, task_ids: list[int],
     in between. The caller holds the scheduler lock (marking them took it); returns the new
     attempts, staged for ``queue``."""
     ids = sorted(set(task_ids))
-    hints = tx.dialect.reads_latest  # a stale snapshot must not prove a task waits
-    waiting = {t for t in ids if hints and t in _WAITS_FOR
+    waiting = {t for t in ids if t in _WAITS_FOR
                and tx.scalar(_STILL_MISSING, (_WAITS_FOR[t], t)) is not None}
     checked = [t for t in ids if t not in waiting]
     new: list[attempts.Queued] = []

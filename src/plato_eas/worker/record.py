@@ -195,16 +195,12 @@ def _register_bodies(tx: Tx, attempt_id: int, task_ids: list[int],
                      children: list[ChildSpec]) -> list[int]:
     """The children of the loop bodies expanded with their loop (``chains/expand.py``),
     registered under their bodies, whose attempts are recorded done (on the loop's host, at
-    once; SQLite only); returns the new task ids. When the database refuses any of them,
-    none is kept (a savepoint): every body is then queued and expands in an attempt of its
-    own, as it would have, and the one refused fails alone."""
+    once); returns the new task ids. When the database refuses any of them, none is kept
+    (a savepoint): every body is then queued and expands in an attempt of its own, as it
+    would have, and the one refused fails alone."""
     done = [(task_id, spec.body) for task_id, spec in zip(task_ids, children, strict=True)
             if spec.body is not None]
-    if not done or not tx.dialect.reads_latest:
-        # MariaDB: a body's task registered now may read a file whose producer is being
-        # recorded at the same time; that transaction reads the file's readers from a
-        # snapshot taken before this one committed, so neither would queue the task. The
-        # bodies expand in attempts of their own, later, as before.
+    if not done:
         return []
     tx.execute("SAVEPOINT loop_bodies")
     try:
