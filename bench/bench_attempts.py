@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from embedded import fresh  # bench/ is the folder of the running script
+
 from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.settings import Settings
@@ -41,13 +43,6 @@ from plato_eas.worker.child import Outcome
 from plato_eas.worker.worker import Worker
 
 CTX = multiprocessing.get_context("fork")
-
-
-def fresh(tmp: Path, name: str) -> Settings:
-    s = Settings(db_path=str(tmp / f"{name}.sqlite"), data_dir=str(tmp / name))
-    actions.init_schema(s)
-    actions.init_queues(s)
-    return s
 
 
 def queued_nulls(s: Settings, n: int) -> None:

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from embedded import fresh  # bench/ is the folder of the running script
+
 from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.queues.sql import SqlQueue
@@ -23,13 +25,6 @@ from plato_eas.worker.worker import Worker
 
 CTX = multiprocessing.get_context("fork")
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def fresh(tmp: Path, name: str) -> Settings:
-    s = Settings(db_path=str(tmp / f"{name}.sqlite"), data_dir=str(tmp / name))
-    actions.init_schema(s)
-    actions.init_queues(s)
-    return s
 
 
 def expanded_nulls(s: Settings, n: int) -> float:

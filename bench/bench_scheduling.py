@@ -19,19 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from embedded import fresh  # bench/ is the folder of the running script
+
 from plato_eas import actions
 from plato_eas.db import Database
 from plato_eas.scheduling.scheduler import schedule_pass
 from plato_eas.settings import Settings
 
 BATCH = 50_000
-
-
-def fresh(tmp: Path, name: str) -> Settings:
-    s = Settings(db_path=str(tmp / f"{name}.sqlite"), data_dir=str(tmp / name))
-    actions.init_schema(s)
-    actions.init_queues(s)
-    return s
 
 
 def row(figure: str, value: str, target: str) -> None:

@@ -29,23 +29,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from embedded import fresh  # bench/ is the folder of the running script
+
 from plato_eas import actions
 from plato_eas.chains.expand import expand
 from plato_eas.chains.register import register_children
 from plato_eas.chains.validate import validate_chain
 from plato_eas.db import Database
 from plato_eas.model.context import load_context
-from plato_eas.settings import Settings
 from plato_eas.tasks.registry import CONTROL_FLOW_TYPES
 
 KNOWN = {*CONTROL_FLOW_TYPES, "null", "error"}
-
-
-def fresh(tmp: Path, name: str) -> Settings:
-    s = Settings(db_path=str(tmp / f"{name}.sqlite"), data_dir=str(tmp / name))
-    actions.init_schema(s)
-    actions.init_queues(s)
-    return s
 
 
 def flat_chain(n: int) -> dict:
